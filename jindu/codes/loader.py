@@ -1,0 +1,47 @@
+"""Loads the code lists shipped with the package.
+
+Adds what is missing and never overwrites what an administrator changed, so it
+is safe to run after every upgrade (it runs after ``migrate``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from jindu.codes.models import CodeItem, CodeList
+
+DEFAULTS = Path(__file__).resolve().parent / "data" / "defaults.json"
+
+
+def read_defaults(path: Path = DEFAULTS) -> list[dict[str, Any]]:
+    return json.loads(path.read_text(encoding="utf-8"))["lists"]
+
+
+@transaction.atomic
+def load_defaults(path: Path = DEFAULTS) -> dict[str, int]:
+    added_lists = added_items = 0
+    for spec in read_defaults(path):
+        code_list, created = CodeList.objects.get_or_create(
+            key=spec["key"],
+            defaults={"name": spec["name"], "description": spec.get("description", ""), "builtin": True},
+        )
+        added_lists += int(created)
+        existing = set(code_list.items.values_list("code", flat=True))
+        rows = []
+        for order, item in enumerate(spec["items"], start=1):
+            code, label = item[0], item[1]
+            extra = item[2] if len(item) > 2 else {}
+            if code not in existing:
+                rows.append(CodeItem(code_list=code_list, code=code, label=label,
+                                     sort_order=order * 10, extra=extra))
+        CodeItem.objects.bulk_create(rows)
+        added_items += len(rows)
+    return {"lists": added_lists, "items": added_items}
+
+
+def after_migrate(sender: Any, **kwargs: Any) -> None:
+    load_defaults()

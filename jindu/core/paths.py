@@ -1,0 +1,60 @@
+"""Materialized org paths and the one indexed "this unit and everything below" query.
+
+A path is the chain of unit ids from the root, delimited and terminated by
+``/`` (``/1/7/42/``). ``field__subtree=path`` selects a unit's whole subtree:
+on SQLite it becomes a range over the binary-collated index; on PostgreSQL a
+``LIKE 'prefix%'`` that the ``varchar_pattern_ops`` index serves.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Lookup
+
+
+class OrgPathField(models.CharField):
+    description = "Materialized org-unit path"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 255)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if kwargs.get("max_length") == 255:
+            del kwargs["max_length"]
+        return name, path, args, kwargs
+
+
+def upper_bound(prefix: str) -> str:
+    """The smallest string greater than every string that starts with ``prefix``."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+@OrgPathField.register_lookup
+class Subtree(Lookup):
+    lookup_name = "subtree"
+    prepare_rhs = False
+
+    def _prefix(self) -> str:
+        prefix = str(self.rhs)
+        if not prefix.startswith("/") or not prefix.endswith("/"):
+            raise ValueError(f"not an org path: {prefix!r}")
+        return prefix
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        prefix = self._prefix()
+        return f"({lhs} >= %s AND {lhs} < %s)", [*lhs_params, prefix, upper_bound(prefix)]
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        escaped = self._prefix().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return f"{lhs} LIKE %s", [*lhs_params, escaped + "%"]
+
+
+def path_index(model_name: str, field: str = "org_path") -> models.Index:
+    """An index that serves subtree queries on both databases."""
+    return models.Index(
+        fields=[field], name=f"{model_name}_{field}_idx"[:30], opclasses=["varchar_pattern_ops"]
+    )

@@ -1,0 +1,92 @@
+"""Official statistical division codes (统计用区划代码) and the levels of the org tree.
+
+A code has 12 digits: province 2, city 2, county 2, township 3, village 3. A
+unit's code carries its own significant digits followed by zeros, and starts
+with its parent's significant digits. Grids are local and have no code.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Level(models.TextChoices):
+    PROVINCE = "province", _("省")
+    CITY = "city", _("市")
+    COUNTY = "county", _("县（区）")
+    TOWNSHIP = "township", _("乡镇/街道")
+    VILLAGE = "village", _("村/社区")
+    GRID = "grid", _("网格")
+
+
+ORDER = [Level.PROVINCE, Level.CITY, Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE, Level.GRID]
+SIGNIFICANT = {
+    Level.PROVINCE: 2,
+    Level.CITY: 4,
+    Level.COUNTY: 6,
+    Level.TOWNSHIP: 9,
+    Level.VILLAGE: 12,
+}
+
+_FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def normalize_code(raw: object) -> str:
+    """Digits only, full-width converted, spaces removed; Excel numbers un-floated."""
+    if raw is None:
+        return ""
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    return str(raw).translate(_FULLWIDTH).replace(" ", "").replace("\u3000", "").strip()
+
+
+def child_level(level: str) -> Level | None:
+    index = ORDER.index(Level(level))
+    return ORDER[index + 1] if index + 1 < len(ORDER) else None
+
+
+def level_of_code(code: str) -> Level | None:
+    """The level a well-formed code belongs to, from its trailing zeros."""
+    if len(code) != 12 or not code.isdigit():
+        return None
+    for level in (Level.VILLAGE, Level.TOWNSHIP, Level.COUNTY, Level.CITY, Level.PROVINCE):
+        digits = SIGNIFICANT[level]
+        previous = {12: 9, 9: 6, 6: 4, 4: 2, 2: 0}[digits]
+        if code[digits:] == "0" * (12 - digits) and code[previous:digits] != "0" * (digits - previous):
+            return level
+    return None
+
+
+def parent_code(code: str) -> str | None:
+    level = level_of_code(code)
+    if level is None or level == Level.PROVINCE:
+        return None
+    index = ORDER.index(level)
+    parent = ORDER[index - 1]
+    digits = SIGNIFICANT[parent]
+    return code[:digits] + "0" * (12 - digits)
+
+
+def code_errors(code: str, level: str, parent_level: str | None, parent_code_: str | None) -> list[str]:
+    """Chinese messages for everything wrong with ``code`` at ``level`` under a parent."""
+    if not code:
+        return []
+    if level == Level.GRID:
+        return [str(_("网格没有统计用区划代码，请留空"))]
+    if len(code) != 12 or not code.isdigit():
+        return [str(_("区划代码须为12位数字，当前为“%(code)s”（%(n)d位）")) % {"code": code, "n": len(code)}]
+    found = level_of_code(code)
+    if found != level:
+        expected = Level(level).label
+        return [
+            str(_("区划代码“%(code)s”不是%(level)s级代码")) % {"code": code, "level": expected}
+        ]
+    if parent_level and parent_code_ and parent_level in SIGNIFICANT:
+        digits = SIGNIFICANT[Level(parent_level)]
+        if code[:digits] != parent_code_[:digits]:
+            return [
+                str(_("区划代码“%(code)s”的前%(n)d位与上级单位代码“%(parent)s”不一致"))
+                % {"code": code, "n": digits, "parent": parent_code_}
+            ]
+    return []

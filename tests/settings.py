@@ -1,0 +1,17 @@
+"""Settings for the test suite: the production settings, fed a throw-away environment."""
+
+import os
+import tempfile
+
+os.environ.setdefault("JINDU_VAR_DIR", tempfile.mkdtemp(prefix="jindu-test-"))
+os.environ.setdefault("JINDU_SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+os.environ.setdefault("JINDU_DATA_KEY", "test-only-data-key-0123456789")
+os.environ.setdefault(
+    "JINDU_STATIC_STORAGE", "django.contrib.staticfiles.storage.StaticFilesStorage"
+)
+os.environ.setdefault("JINDU_STATIC_FINDERS", "1")
+
+from jindu.settings import *  # noqa: E402,F403
+
+# Fast hashing keeps the suite quick; the password rules under test do not depend on it.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
