@@ -49,7 +49,12 @@ class RequestContextMiddleware:
 
 
 class SecurityHeadersMiddleware:
-    """CSP with no inline or foreign script, no framing, and no caching of signed-in pages."""
+    """CSP with no inline or foreign script, no framing, and no caching of signed-in pages.
+
+    It sits above WhiteNoise so that static files carry the same headers: the
+    framing and sniffing headers are set here too, since Django's own middleware
+    for them never sees a response that WhiteNoise answered.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -57,12 +62,16 @@ class SecurityHeadersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", CSP)
+        response.setdefault("X-Frame-Options", "DENY")
+        response.setdefault("X-Content-Type-Options", "nosniff")
+        response.setdefault("Referrer-Policy", settings.SECURE_REFERRER_POLICY or "same-origin")
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
         response.setdefault("Cross-Origin-Resource-Policy", "same-origin")
         user = getattr(request, "user", None)
         is_static = request.path.startswith(settings.STATIC_URL)
-        if not is_static and (getattr(user, "is_authenticated", False) or "Set-Cookie" in response):
-            # Pages of a signed-in user may show personal data: never keep them.
+        if not is_static and (getattr(user, "is_authenticated", False) or response.cookies):
+            # Pages of a signed-in user may show personal data, and a page that
+            # sets a cookie carries a session or CSRF token: never keep either.
             response["Cache-Control"] = "no-store, private"
             response["Pragma"] = "no-cache"
         return response

@@ -1,7 +1,9 @@
 """Navigation by the areas of the work, in the speech's order.
 
-Each app adds its pages with ``register``; an entry shows only to roles that may
-open it. An area with no pages yet is listed as not yet open.
+Each app adds its pages with ``register`` (in its ``AppConfig.ready``); an entry
+shows only to roles that may open it. An area with no pages yet is listed as
+not yet open (待开通) to everyday roles, so that they know what is coming; the
+three administrators see only 系统管理, since the work areas are not theirs.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from typing import Any
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from jindu.core.roles import Perm
+from jindu.core.roles import EVERYDAY_ROLES, Perm
+
+SYSTEM_AREA = "system"
 
 
 @dataclass
@@ -41,16 +45,26 @@ AREAS: dict[str, Area] = {
         Area("regulation", _("禁毒监管"), "clipboard-check"),
         Area("monitoring", _("毒情监测"), "graph-up"),
         Area("assessment", _("督导考核"), "award"),
-        Area("system", _("系统管理"), "gear"),
+        Area(SYSTEM_AREA, _("系统管理"), "gear"),
     ]
 }
 
 
 def register(area: str, label: Any, url_name: str, perm: Perm | None, icon: str = "circle") -> None:
-    AREAS[area].entries.append(Entry(label, url_name, perm, icon))
+    """Add a page to an area. Registering the same URL name twice keeps one entry."""
+    entries = AREAS[area].entries
+    if any(entry.url_name == url_name for entry in entries):
+        return
+    entries.append(Entry(label, url_name, perm, icon))
+
+
+def _is_active(url: str, current_path: str) -> bool:
+    return url != "/" and current_path.startswith(url)
 
 
 def navigation_for(user: Any, current_path: str) -> list[dict[str, Any]]:
+    """The areas and entries ``user`` may open, each marked active if it holds the page."""
+    everyday = bool(user.role_codes & EVERYDAY_ROLES)
     result = []
     for area in AREAS.values():
         entries = []
@@ -60,14 +74,29 @@ def navigation_for(user: Any, current_path: str) -> list[dict[str, Any]]:
             try:
                 url = reverse(entry.url_name)
             except NoReverseMatch:
+                # An app registered a page whose URL is not wired yet.
                 continue
             entries.append(
-                {"label": entry.label, "url": url, "icon": entry.icon,
-                 "active": current_path.startswith(url) and url != "/"}
+                {
+                    "label": entry.label,
+                    "url": url,
+                    "icon": entry.icon,
+                    "active": _is_active(url, current_path),
+                }
             )
-        if entries or not area.entries:
-            result.append(
-                {"key": area.key, "label": area.label, "icon": area.icon, "entries": entries,
-                 "open": bool(area.entries)}
-            )
+        if entries:
+            result.append(_area(area, entries, is_open=True))
+        elif everyday and not area.entries and area.key != SYSTEM_AREA:
+            result.append(_area(area, [], is_open=False))
     return result
+
+
+def _area(area: Area, entries: list[dict[str, Any]], *, is_open: bool) -> dict[str, Any]:
+    return {
+        "key": area.key,
+        "label": area.label,
+        "icon": area.icon,
+        "entries": entries,
+        "open": is_open,
+        "active": any(entry["active"] for entry in entries),
+    }
