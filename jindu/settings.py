@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "jindu.accounts",
     "jindu.notifications",
     "jindu.portal",
+    "jindu.demo",
 ]
 
 MIDDLEWARE = [
