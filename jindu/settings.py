@@ -178,6 +178,8 @@ USE_TZ = True
 # ---------------------------------------------------------------- static
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+# The vendored Bootstrap, HTMX and ECharts live in the package, outside any app.
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

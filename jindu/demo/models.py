@@ -16,6 +16,9 @@ class DemoMarker(models.Model):
     townships = models.PositiveIntegerField("乡镇数")
     villages = models.PositiveIntegerField("村（社区）数")
     steps = models.JSONField("已生成的步骤", default=list)
+    # The printed account lines, so that running `jindu demo` again prints them
+    # as they were generated. A demo database only: its passwords are public.
+    accounts = models.JSONField("演示账号", default=list)
     created_at = models.DateTimeField("生成时间", auto_now_add=True)
 
     class Meta:

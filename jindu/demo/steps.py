@@ -67,7 +67,8 @@ class DemoContext:
         return random.Random(f"jindu-demo:{self.seed}:{name}")
 
     def log(self, message: str) -> None:
-        print(message, file=self.log_stream, flush=True)
+        self.log_stream.write(message + "\n")
+        self.log_stream.flush()
 
 
 StepFunc = Callable[[DemoContext], None]

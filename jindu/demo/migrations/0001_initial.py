@@ -15,6 +15,7 @@ class Migration(migrations.Migration):
                 ("townships", models.PositiveIntegerField(verbose_name="乡镇数")),
                 ("villages", models.PositiveIntegerField(verbose_name="村（社区）数")),
                 ("steps", models.JSONField(default=list, verbose_name="已生成的步骤")),
+                ("accounts", models.JSONField(default=list, verbose_name="演示账号")),
                 ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="生成时间")),
             ],
             options={"verbose_name": "演示数据标记"},
