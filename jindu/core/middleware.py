@@ -89,7 +89,9 @@ class AccessRuleMiddleware:
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
         rule = rule_of(view_func)
         if rule is None:
-            logger.error("view %s declares no access rule", getattr(view_func, "__name__", view_func))
+            logger.error(
+                "view %s declares no access rule", getattr(view_func, "__name__", view_func)
+            )
             raise PermissionDenied("no access rule")
         if rule.public:
             return None

@@ -64,13 +64,14 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
     notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
+    back = _back_to_list(request)
     services.mark_read(user=request.user, notification_id=notification.pk)
     if _is_htmx(request):
         notification.refresh_from_db()
         response = render(request, "notifications/_item.html", {"n": notification})
         response["HX-Trigger"] = CHANGED_EVENT
         return response
-    return _back_to_list(request)
+    return back
 
 
 @signed_in
@@ -78,6 +79,8 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
 def mark_all_read(request: HttpRequest) -> HttpResponse:
     from django.contrib import messages
 
+    # The form is read before anything changes, so that a malformed one changes nothing.
+    back = _back_to_list(request)
     count = services.mark_read(user=request.user)
     if count:
         messages.success(
@@ -87,7 +90,7 @@ def mark_all_read(request: HttpRequest) -> HttpResponse:
         )
     else:
         messages.info(request, _("没有未读通知。"))
-    return _back_to_list(request)
+    return back
 
 
 def _back_to_list(request: HttpRequest) -> HttpResponse:

@@ -68,13 +68,15 @@ def navigation_for(user: Any, current_path: str) -> list[dict[str, Any]]:
     result = []
     for area in AREAS.values():
         entries = []
+        wired = False
         for entry in area.entries:
-            if entry.perm is not None and not user.has_jindu_perm(entry.perm):
-                continue
             try:
                 url = reverse(entry.url_name)
             except NoReverseMatch:
                 # An app registered a page whose URL is not wired yet.
+                continue
+            wired = True
+            if entry.perm is not None and not user.has_jindu_perm(entry.perm):
                 continue
             entries.append(
                 {
@@ -86,7 +88,7 @@ def navigation_for(user: Any, current_path: str) -> list[dict[str, Any]]:
             )
         if entries:
             result.append(_area(area, entries, is_open=True))
-        elif everyday and not area.entries and area.key != SYSTEM_AREA:
+        elif everyday and not wired and area.key != SYSTEM_AREA:
             result.append(_area(area, [], is_open=False))
     return result
 
