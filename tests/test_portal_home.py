@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 
 import pytest
@@ -78,10 +79,27 @@ def test_overview_counts_only_the_users_subtree(client, personas):
     assert "乙镇" not in response.content.decode()
 
 
-def test_county_office_home_lists_areas_not_yet_open(client, personas):
+@pytest.fixture
+def areas():
+    """The areas with only the pages a test registers; the apps' come back afterwards."""
+    from jindu.portal import navigation
+
+    saved = copy.deepcopy(navigation.AREAS)
+    for area in navigation.AREAS.values():
+        area.entries = []
+    yield navigation
+    navigation.AREAS.clear()
+    navigation.AREAS.update(saved)
+
+
+def test_county_office_home_links_open_areas_and_names_those_not_yet_open(client, personas, areas):
+    areas.register("targets", "目标台账", "notifications:list", None, "list")
     body = _home(client, personas.county_officer).content.decode()
-    assert "以下工作领域待开通" in body
-    assert "戒毒管控" in body
+    assert "工作入口" in body
+    assert 'href="/notifications/"><i class="bi bi-list" aria-hidden="true"></i> 目标台账' in body
+    pending = body[body.index("以下工作领域待开通") :]
+    assert "戒毒管控" in pending
+    assert "目标任务" not in pending
 
 
 # ---------------------------------------------------------------- township, police, grid

@@ -14,7 +14,7 @@ from typing import Any
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from jindu.core.roles import EVERYDAY_ROLES, Perm
+from jindu.core.roles import ADMIN_ROLES, EVERYDAY_ROLES, Perm
 
 SYSTEM_AREA = "system"
 
@@ -65,8 +65,12 @@ def _is_active(url: str, current_path: str) -> bool:
 def navigation_for(user: Any, current_path: str) -> list[dict[str, Any]]:
     """The areas and entries ``user`` may open, each marked active if it holds the page."""
     everyday = bool(user.role_codes & EVERYDAY_ROLES)
+    administrator = bool(user.role_codes & ADMIN_ROLES)
     result = []
     for area in AREAS.values():
+        if administrator and area.key != SYSTEM_AREA:
+            # Separation of duties: the work itself is not the administrators'.
+            continue
         entries = []
         wired = False
         for entry in area.entries:
