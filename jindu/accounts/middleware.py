@@ -10,8 +10,13 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 SESSION_LAST_SEEN = "jindu_last_seen"
-# Writing last-seen on every request would turn each page view into a write.
+NOTICE = "jindu_notice"
+# Writing last-seen on every request would turn each page view into a write; the
+# price is that a session may time out up to this many seconds early, never late.
 TOUCH_EVERY_SECONDS = 60
+# Requests the page makes by itself (the notification bell's polling) are not the
+# user doing anything, so they must not keep an idle session alive.
+BACKGROUND_HEADER = "HTTP_X_JINDU_BACKGROUND"
 
 
 class SessionPolicyMiddleware:
@@ -21,20 +26,29 @@ class SessionPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            from jindu.accounts.models import SecurityPolicy, UserSession
-
-            policy = SecurityPolicy.current()
-            now = time.time()
-            last_seen = request.session.get(SESSION_LAST_SEEN, now)
-            session_key = request.session.session_key
-            live = UserSession.objects.filter(session_key=session_key, user=user).first()
-            if now - last_seen > policy.session_idle_minutes * 60 or live is None:
-                from jindu.accounts.flows import end_current_session
-
-                end_current_session(request, reason="timeout" if live else "terminated")
-                logout(request)
-                request.session["jindu_notice"] = "timeout" if live else "ended"
-            elif now - last_seen > TOUCH_EVERY_SECONDS:
-                request.session[SESSION_LAST_SEEN] = now
-                UserSession.objects.filter(pk=live.pk).update(last_seen_at=timezone.now())
+            self._check(request)
         return self.get_response(request)
+
+    def _check(self, request: HttpRequest) -> None:
+        from jindu.accounts.models import SecurityPolicy, UserSession
+
+        policy = SecurityPolicy.current()
+        now = time.time()
+        last_seen = request.session.get(SESSION_LAST_SEEN, now)
+        live = UserSession.objects.filter(
+            session_key=request.session.session_key, user=request.user
+        ).first()
+        if live is None or now - last_seen > policy.session_idle_minutes * 60:
+            from jindu.accounts.flows import end_current_session
+
+            reason = "timeout" if live is not None else "ended"
+            end_current_session(request, reason=reason)
+            logout(request)
+            # Survives into the fresh anonymous session, for the login page to explain.
+            request.session[NOTICE] = reason
+            return
+        if request.META.get(BACKGROUND_HEADER):
+            return
+        if now - last_seen > TOUCH_EVERY_SECONDS:
+            request.session[SESSION_LAST_SEEN] = now
+            UserSession.objects.filter(pk=live.pk).update(last_seen_at=timezone.now())

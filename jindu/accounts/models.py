@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import cached_property
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
@@ -13,7 +14,17 @@ from jindu.core.fields import EncryptedTextField
 from jindu.core.roles import ADMIN_ROLES, ROLE_CHOICES, Perm, Role, has_perm
 
 
-class UserManager(BaseUserManager):
+class UserQuerySet(models.QuerySet):
+    def for_user(self, admin: Any) -> UserQuerySet:
+        """Accounts whose unit lies in the acting user's subtree; nothing for anyone else."""
+        if admin is None or not getattr(admin, "is_authenticated", False) or not admin.is_active:
+            return self.none()
+        if not admin.scope_path:
+            return self.none()
+        return self.filter(org_unit__path__subtree=admin.scope_path)
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
     def get_by_natural_key(self, username: str) -> User:
         return self.get(username=username)
 
@@ -102,7 +113,8 @@ class User(AbstractBaseUser):
         policy = policy or SecurityPolicy.current()
         if not policy.password_max_age_days or self.password_changed_at is None:
             return False
-        return timezone.now() - self.password_changed_at > timedelta(days=policy.password_max_age_days)
+        age = timezone.now() - self.password_changed_at
+        return age > timedelta(days=policy.password_max_age_days)
 
     def needs_password_change(self) -> bool:
         return self.must_change_password or self.password_expired()
@@ -125,6 +137,9 @@ class RoleGrant(models.Model):
         verbose_name = "角色授予"
         constraints = [models.UniqueConstraint(fields=["user", "role"], name="rolegrant_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.role}"
+
 
 class SecurityPolicy(models.Model):
     """The security policy, one row, kept by the security administrator.
@@ -144,6 +159,12 @@ class SecurityPolicy(models.Model):
 
     class Meta:
         verbose_name = "安全策略"
+
+    def __str__(self) -> str:
+        return "安全策略"
+
+    def audit_label(self) -> str:
+        return "安全策略"
 
     @classmethod
     def current(cls) -> SecurityPolicy:
@@ -170,7 +191,9 @@ class LoginAttempt(models.Model):
     """Every sign-in attempt: the lockout counter and each user's own login history."""
 
     username = models.CharField("用户名", max_length=150, db_index=True)
-    user = models.ForeignKey(User, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     client_address = models.CharField("地址", max_length=64, db_index=True)
     user_agent = models.CharField("浏览器", max_length=200, blank=True)
     at = models.DateTimeField("时间", default=timezone.now, db_index=True)
@@ -180,6 +203,9 @@ class LoginAttempt(models.Model):
     class Meta:
         ordering = ["-at"]
         verbose_name = "登录记录"
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.client_address} {self.at:%Y-%m-%d %H:%M:%S}"
 
 
 class Lockout(models.Model):
@@ -195,6 +221,9 @@ class Lockout(models.Model):
     class Meta:
         indexes = [models.Index(fields=["kind", "key", "until"])]
 
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key}"
+
 
 class UserSession(models.Model):
     """A live signed-in session, so it can be listed and ended."""
@@ -209,3 +238,6 @@ class UserSession(models.Model):
     class Meta:
         ordering = ["-last_seen_at"]
         verbose_name = "在线会话"
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.client_address}"

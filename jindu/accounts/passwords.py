@@ -6,6 +6,7 @@ import string
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 
 def _policy() -> Any:
@@ -42,23 +43,28 @@ class ComplexityValidator:
     def validate(self, password: str, user: Any = None) -> None:
         length, classes = self._limits()
         if len(password) < length:
-            raise ValidationError(f"密码至少需要{length}位", code="password_too_short")
+            raise ValidationError(
+                _("密码至少需要%(length)d位") % {"length": length}, code="password_too_short"
+            )
         if character_classes(password) < classes:
             raise ValidationError(
-                f"密码须包含大写字母、小写字母、数字、符号中的至少{classes}种",
+                _("密码须包含大写字母、小写字母、数字、符号中的至少%(classes)d种")
+                % {"classes": classes},
                 code="password_too_simple",
             )
 
     def get_help_text(self) -> str:
         length, classes = self._limits()
-        return f"至少{length}位，包含大写字母、小写字母、数字、符号中的至少{classes}种。"
+        return _("至少%(length)d位，包含大写字母、小写字母、数字、符号中的至少%(classes)d种。") % {
+            "length": length, "classes": classes,
+        }
 
 
 class NotContainingUsernameValidator:
     def validate(self, password: str, user: Any = None) -> None:
         username = getattr(user, "username", "") or ""
         if username and username.lower() in password.lower():
-            raise ValidationError("密码不能包含用户名", code="password_contains_username")
+            raise ValidationError(_("密码不能包含用户名"), code="password_contains_username")
 
     def get_help_text(self) -> str:
-        return "不能包含用户名。"
+        return _("不能包含用户名。")
