@@ -27,7 +27,11 @@ def load_defaults(path: Path = DEFAULTS) -> dict[str, int]:
     for spec in read_defaults(path):
         code_list, created = CodeList.objects.get_or_create(
             key=spec["key"],
-            defaults={"name": spec["name"], "description": spec.get("description", ""), "builtin": True},
+            defaults={
+                "name": spec["name"],
+                "description": spec.get("description", ""),
+                "builtin": True,
+            },
         )
         added_lists += int(created)
         existing = set(code_list.items.values_list("code", flat=True))
@@ -36,8 +40,15 @@ def load_defaults(path: Path = DEFAULTS) -> dict[str, int]:
             code, label = item[0], item[1]
             extra = item[2] if len(item) > 2 else {}
             if code not in existing:
-                rows.append(CodeItem(code_list=code_list, code=code, label=label,
-                                     sort_order=order * 10, extra=extra))
+                rows.append(
+                    CodeItem(
+                        code_list=code_list,
+                        code=code,
+                        label=label,
+                        sort_order=order * 10,
+                        extra=extra,
+                    )
+                )
         CodeItem.objects.bulk_create(rows)
         added_items += len(rows)
     return {"lists": added_lists, "items": added_items}

@@ -41,6 +41,14 @@ def normalize_code(raw: object) -> str:
     return str(raw).translate(_FULLWIDTH).replace(" ", "").replace("\u3000", "").strip()
 
 
+def expand_code(code: str) -> str:
+    """A code written short, as civil-affairs lists do (6-digit county, 9-digit
+    township), padded with zeros to the 12 digits of the statistical code."""
+    if code.isdigit() and len(code) in (2, 4, 6, 9):
+        return code + "0" * (12 - len(code))
+    return code
+
+
 def child_level(level: str) -> Level | None:
     index = ORDER.index(Level(level))
     return ORDER[index + 1] if index + 1 < len(ORDER) else None
@@ -53,7 +61,9 @@ def level_of_code(code: str) -> Level | None:
     for level in (Level.VILLAGE, Level.TOWNSHIP, Level.COUNTY, Level.CITY, Level.PROVINCE):
         digits = SIGNIFICANT[level]
         previous = {12: 9, 9: 6, 6: 4, 4: 2, 2: 0}[digits]
-        if code[digits:] == "0" * (12 - digits) and code[previous:digits] != "0" * (digits - previous):
+        if code[digits:] == "0" * (12 - digits) and code[previous:digits] != "0" * (
+            digits - previous
+        ):
             return level
     return None
 
@@ -68,20 +78,23 @@ def parent_code(code: str) -> str | None:
     return code[:digits] + "0" * (12 - digits)
 
 
-def code_errors(code: str, level: str, parent_level: str | None, parent_code_: str | None) -> list[str]:
+def code_errors(
+    code: str, level: str, parent_level: str | None, parent_code_: str | None
+) -> list[str]:
     """Chinese messages for everything wrong with ``code`` at ``level`` under a parent."""
     if not code:
         return []
     if level == Level.GRID:
         return [str(_("网格没有统计用区划代码，请留空"))]
     if len(code) != 12 or not code.isdigit():
-        return [str(_("区划代码须为12位数字，当前为“%(code)s”（%(n)d位）")) % {"code": code, "n": len(code)}]
+        return [
+            str(_("区划代码须为12位数字，当前为“%(code)s”（%(n)d位）"))
+            % {"code": code, "n": len(code)}
+        ]
     found = level_of_code(code)
     if found != level:
         expected = Level(level).label
-        return [
-            str(_("区划代码“%(code)s”不是%(level)s级代码")) % {"code": code, "level": expected}
-        ]
+        return [str(_("区划代码“%(code)s”不是%(level)s级代码")) % {"code": code, "level": expected}]
     if parent_level and parent_code_ and parent_level in SIGNIFICANT:
         digits = SIGNIFICANT[Level(parent_level)]
         if code[:digits] != parent_code_[:digits]:

@@ -18,7 +18,11 @@ class OrgUnit(models.Model):
         "统计用区划代码", max_length=12, null=True, blank=True, unique=True
     )
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
         verbose_name="上级单位",
     )
     path = OrgPathField("路径", unique=True)
@@ -37,7 +41,8 @@ class OrgUnit(models.Model):
         indexes = [path_index("orgs_orgunit", "path")]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(division_code__isnull=True) | models.Q(division_code__regex=r"^[0-9]{12}$"),
+                condition=models.Q(division_code__isnull=True)
+                | models.Q(division_code__regex=r"^[0-9]{12}$"),
                 name="orgunit_division_code_12_digits",
             )
         ]
@@ -97,6 +102,9 @@ class OrgUnitHistory(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name = "单位变更记录"
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.get_change_display()}"
 
 
 class Department(ScopedModel):

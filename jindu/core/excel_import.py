@@ -1,0 +1,881 @@
+"""Excel import: the one mechanism every incoming sheet goes through.
+
+A spec (``ImportSpec``) lists its columns (``Field``: a Chinese header, its
+aliases, required or not, a parser). ``validate`` reads the workbook with
+python-calamine, finds the header row among the first rows (a title row or a
+merged header above it is fine), matches columns by name in any order,
+normalises every cell (full-width digits and letters, stray spaces, Excel
+numbers that are really codes, dates in the ways people type them) and checks
+every row, collecting errors by the row number and column header the user sees
+in Excel. Nothing is written then: ``commit`` writes in one transaction, either
+all-or-nothing or valid rows only, and audits the run. ``RejectedRowsExporter``
+gives the rejected rows back as a sheet with a "错误说明" column.
+
+Speed matters (a legacy register has 100,000 rows): the base issues no query
+per row; a spec loads what it looks up once, in ``prefetch``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from jindu.core.excel import Column, Exporter
+
+# ------------------------------------------------------------------ errors
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be imported (not Excel, empty, no header …)."""
+
+
+class CellError(ValueError):
+    """A parser's Chinese explanation of why one cell is wrong."""
+
+
+class ImportWriteError(Exception):
+    """The write failed as a whole (someone changed the same data meanwhile)."""
+
+
+# ------------------------------------------------------------------ cell normalisation
+
+_HALFWIDTH = {
+    **{0xFF10 + i: 0x30 + i for i in range(10)},  # ０-９
+    **{0xFF21 + i: 0x41 + i for i in range(26)},  # Ａ-Ｚ
+    **{0xFF41 + i: 0x61 + i for i in range(26)},  # ａ-ｚ
+    0x3000: 0x20,  # ideographic space
+    0x00A0: 0x20,  # no-break space (pasted from web pages)
+    0x200B: None,  # zero-width space
+    0xFEFF: None,  # byte-order mark
+}
+_BLANK_CHARS = " \t\r\n\u3000\u00a0\u200b\ufeff"
+_WS_RUN = re.compile(r"\s{2,}|[\t\r\n]")
+_ALL_WS = re.compile(r"\s+")
+
+
+def to_halfwidth(text: str) -> str:
+    """Full-width digits and letters to ASCII; Chinese punctuation is left alone."""
+    return text if text.isascii() else text.translate(_HALFWIDTH)
+
+
+def number_text(value: float | int) -> str:
+    """An Excel number as the code a person typed: 1.0 → "1", never scientific notation."""
+    if isinstance(value, int):
+        return str(value)
+    if value.is_integer():
+        return str(int(value))
+    return format(Decimal(repr(value)), "f")
+
+
+def clean_text(value: Any) -> str:
+    """Any cell as trimmed text: half-width digits and letters, one space between words."""
+    if value is None:
+        return ""
+    kind = type(value)
+    if kind is str:
+        text = to_halfwidth(value).strip()
+        return " ".join(text.split()) if _WS_RUN.search(text) else text
+    if kind is float or kind is int:
+        return number_text(value)
+    if kind is bool:
+        return _("是") if value else _("否")
+    if kind is datetime:
+        return value.date().isoformat() if value.time() == dtime() else value.isoformat(sep=" ")
+    if kind is date:
+        return value.isoformat()
+    return str(value).strip()
+
+
+def is_blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if type(value) is str:
+        return not value.strip() or not value.strip(_BLANK_CHARS)
+    return False
+
+
+def code_text(value: Any) -> str:
+    """A code (division code, ID number, phone): no spaces at all, upper-case letters."""
+    text = clean_text(value)
+    if " " in text:
+        text = _ALL_WS.sub("", text)
+    return text.upper()
+
+
+def text(value: Any) -> str:
+    return clean_text(value)
+
+
+EXCEL_EPOCH = date(1899, 12, 30)
+_DATE_PARTS = re.compile(
+    r"^(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?(?:[\sT]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
+)
+_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_SERIAL = re.compile(r"^\d{1,5}(?:\.\d+)?$")
+
+
+def _from_serial(serial: float) -> date:
+    if not 1 <= serial < 100000:
+        raise CellError(_("无法识别的日期“%(value)s”") % {"value": number_text(serial)})
+    return EXCEL_EPOCH + timedelta(days=int(serial))
+
+
+def _ymd(year: int, month: int, day: int, shown: str) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError as exc:
+        raise CellError(_("日期“%(value)s”不存在") % {"value": shown}) from exc
+
+
+def parse_date(value: Any) -> date:
+    """A date as people type it: 2018-3-5, 2018/03/05, 2018.3.5, 2018年3月5日, 20180305,
+    a date-formatted cell, or an Excel serial number (43164)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, bool):
+        raise CellError(_("无法识别的日期"))
+    if isinstance(value, (int, float)):
+        if 19000101 <= value <= 99991231 and float(value).is_integer():
+            digits = str(int(value))
+            return _ymd(int(digits[:4]), int(digits[4:6]), int(digits[6:]), digits)
+        return _from_serial(float(value))
+    shown = clean_text(value)
+    match = _DATE_PARTS.match(shown)
+    if match:
+        return _ymd(int(match[1]), int(match[2]), int(match[3]), shown)
+    match = _DATE_COMPACT.match(shown)
+    if match:
+        return _ymd(int(match[1]), int(match[2]), int(match[3]), shown)
+    if _SERIAL.match(shown):
+        return _from_serial(float(shown))
+    raise CellError(
+        _("无法识别的日期“%(value)s”，请写成 2018-03-05 或 2018年3月5日") % {"value": shown}
+    )
+
+
+def parse_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise CellError(_("应为整数"))
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise CellError(_("应为整数，当前为“%(value)s”") % {"value": number_text(value)})
+    shown = clean_text(value).replace(",", "").replace("，", "")
+    try:
+        return int(shown)
+    except ValueError as exc:
+        raise CellError(_("应为整数，当前为“%(value)s”") % {"value": shown}) from exc
+
+
+def parse_decimal(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise CellError(_("应为数字"))
+    if isinstance(value, (int, float)):
+        return Decimal(number_text(value))
+    shown = clean_text(value).replace(",", "").replace("，", "")
+    try:
+        result = Decimal(shown)
+    except InvalidOperation as exc:
+        raise CellError(_("应为数字，当前为“%(value)s”") % {"value": shown}) from exc
+    if not result.is_finite():
+        raise CellError(_("应为数字，当前为“%(value)s”") % {"value": shown})
+    return result
+
+
+_TRUE = {"是", "有", "y", "yes", "true", "1", "√", "✓", "✔", "对"}
+_FALSE = {"否", "无", "n", "no", "false", "0", "×", "✗", "✘", "不是"}
+
+
+def parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    shown = clean_text(value).lower()
+    if shown in _TRUE:
+        return True
+    if shown in _FALSE:
+        return False
+    raise CellError(_("应填“是”或“否”，当前为“%(value)s”") % {"value": shown})
+
+
+_MULTI_SEP = re.compile(r"[、,，;；/|\s]+")
+
+
+def split_multi(value: Any) -> list[str]:
+    """A cell holding several values: "海洛因、冰毒" → ["海洛因", "冰毒"]."""
+    return [part for part in _MULTI_SEP.split(clean_text(value)) if part]
+
+
+def header_key(value: Any) -> str:
+    """How a header is compared: no spaces, half-width, no required-marks or trailing colon."""
+    key = _ALL_WS.sub("", clean_text(value))
+    key = key.replace("（必填）", "").replace("(必填)", "").strip("*＊:：")
+    return key.lower()
+
+
+# ------------------------------------------------------------------ spec
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column a spec reads.
+
+    ``parse`` turns a non-blank cell into a value or raises ``CellError``; a blank
+    cell gives ``default`` (or an error if ``required``).
+    """
+
+    key: str
+    header: str
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+    parse: Callable[[Any], Any] = text
+    default: Any = None
+    help: str = ""
+
+    def names(self) -> tuple[str, ...]:
+        return (self.header, *self.aliases)
+
+
+class ImportRow:
+    """One data row: its Excel row number, the original cells, parsed values, errors."""
+
+    __slots__ = ("number", "cells", "values", "errors", "outcome", "context")
+
+    def __init__(self, number: int, cells: list[Any]) -> None:
+        self.number = number
+        self.cells = cells
+        self.values: dict[str, Any] = {}
+        self.errors: list[tuple[str, str]] = []
+        # What writing this row would do: "create", "update" or "unchanged".
+        self.outcome = ""
+        # Whatever the spec found for this row during checks (the existing object …).
+        self.context: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def error(self, key: str, message: str) -> None:
+        """Record an error against a field key ("" for the row as a whole)."""
+        self.errors.append((key, str(message)))
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+class ImportSpec:
+    """What one kind of sheet contains and how its rows are checked and written.
+
+    Subclasses set the class attributes and implement ``check_row`` (or
+    ``check_rows`` for checks across rows) and ``write``. ``prefetch`` loads
+    every lookup the checks need in bulk, once.
+    """
+
+    key: ClassVar[str]
+    title: ClassVar[str]
+    object_type: ClassVar[str]
+    fields: ClassVar[Sequence[Field]] = ()
+    # Whether the user may choose to write the valid rows and leave the rest.
+    allow_partial: ClassVar[bool] = True
+    default_partial: ClassVar[bool] = False
+    contains_personal_data: ClassVar[bool] = False
+    header_scan_rows: ClassVar[int] = 10
+    help: ClassVar[str] = ""
+
+    def __init__(self, *, actor: Any, **options: Any) -> None:
+        self.actor = actor
+        self.options = options
+
+    # -- command line
+    @classmethod
+    def add_arguments(cls, parser: Any) -> None:
+        """Extra options of ``jindu import <key>``."""
+
+    @classmethod
+    def from_cli(cls, *, actor: Any, options: dict[str, Any]) -> ImportSpec:
+        return cls(actor=actor)
+
+    # -- checks
+    def prefetch(self, rows: Sequence[ImportRow]) -> None:
+        """Load, in a few queries, everything ``check_row`` will look up."""
+
+    def check_rows(self, rows: Sequence[ImportRow]) -> None:
+        for row in rows:
+            if row.ok:
+                self.check_row(row)
+
+    def check_row(self, row: ImportRow) -> None:
+        row.outcome = row.outcome or "create"
+
+    # -- writing
+    def write(self, rows: Sequence[ImportRow]) -> dict[str, int]:
+        """Write the rows (all valid) inside the caller's transaction; return counts."""
+        raise NotImplementedError
+
+    def audit_detail(self) -> dict[str, Any]:
+        """What the audit row says about this run besides the counts."""
+        return {}
+
+
+IMPORTS: dict[str, type[ImportSpec]] = {}
+
+
+def register_import(spec: type[ImportSpec]) -> type[ImportSpec]:
+    """Make a spec available to ``jindu import <key>`` (and to the apps' import pages)."""
+    IMPORTS[spec.key] = spec
+    return spec
+
+
+# ------------------------------------------------------------------ reading
+
+XLSX_MAGIC = b"PK\x03\x04"
+XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+@dataclass
+class SheetData:
+    name: str
+    # The grid from A1, so that index + 1 is the row number Excel shows.
+    rows: list[list[Any]]
+    merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+
+
+def max_upload_bytes() -> int:
+    return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+
+
+def _not_excel() -> ImportFileError:
+    return ImportFileError(
+        _("文件不是Excel表格（.xlsx 或 .xls）。请在Excel或WPS中“另存为”.xlsx格式后再导入。")
+    )
+
+
+def read_sheets(data: bytes) -> Iterator[SheetData]:
+    """Every visible worksheet of a workbook, read with python-calamine."""
+    if len(data) > max_upload_bytes():
+        raise ImportFileError(
+            _("文件超过%(mb)d MB，请分成几个文件导入") % {"mb": max_upload_bytes() // (1024 * 1024)}
+        )
+    if not data:
+        raise ImportFileError(_("文件是空的"))
+    if not (data.startswith(XLSX_MAGIC) or data.startswith(XLS_MAGIC)):
+        raise _not_excel()
+    import io
+
+    from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
+
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except PasswordError as exc:
+        raise ImportFileError(_("文件设有密码，请去掉密码后再导入")) from exc
+    except Exception as exc:
+        if data.startswith(XLSX_MAGIC):
+            # A workbook some other program wrote in a way calamine refuses.
+            yield from _read_with_openpyxl(data)
+            return
+        raise _not_excel() from exc
+    for meta in workbook.sheets_metadata:
+        # Hidden sheets hold lookup lists; chart sheets hold no cells.
+        if meta.visible != SheetVisibleEnum.Visible or meta.typ != SheetTypeEnum.WorkSheet:
+            continue
+        try:
+            sheet = workbook.get_sheet_by_name(meta.name)
+            rows = sheet.to_python(skip_empty_area=False)
+        except Exception as exc:
+            raise ImportFileError(
+                _("无法读取工作表“%(name)s”，文件可能已损坏") % {"name": meta.name}
+            ) from exc
+        yield SheetData(meta.name, rows, list(sheet.merged_cell_ranges or []))
+
+
+def _read_with_openpyxl(data: bytes) -> Iterator[SheetData]:
+    import io
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise _not_excel() from exc
+    try:
+        for sheet in workbook.worksheets:
+            if sheet.sheet_state != "visible":
+                continue
+            rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+            yield SheetData(sheet.title, rows)
+    finally:
+        workbook.close()
+
+
+# ------------------------------------------------------------------ header
+
+
+@dataclass
+class Header:
+    sheet: str
+    row_number: int
+    # Column index → the field read from it.
+    columns: dict[int, Field]
+    # Column index → the header text as written in the sheet.
+    labels: dict[int, str]
+    first_col: int
+    last_col: int
+
+    def label_for(self, key: str) -> str:
+        for index, spec_field in self.columns.items():
+            if spec_field.key == key:
+                return self.labels[index]
+        for spec_field in self.columns.values():
+            if spec_field.key == key:
+                return spec_field.header
+        return ""
+
+    def ignored(self) -> list[str]:
+        return [
+            label
+            for index, label in sorted(self.labels.items())
+            if index not in self.columns and label
+        ]
+
+
+def _merged_filler(sheet: SheetData) -> dict[tuple[int, int], Any]:
+    """Cells covered by a merged range, mapped to the value of its top-left cell."""
+    covered: dict[tuple[int, int], Any] = {}
+    for (r1, c1), (r2, c2) in sheet.merged:
+        if r1 >= 40:  # only the top of a sheet can hold the header
+            continue
+        value = sheet.rows[r1][c1] if r1 < len(sheet.rows) and c1 < len(sheet.rows[r1]) else None
+        for r in range(r1, min(r2, 40) + 1):
+            for c in range(c1, c2 + 1):
+                covered[(r, c)] = value
+    return covered
+
+
+def find_header(
+    spec: type[ImportSpec] | ImportSpec, sheets: Iterable[SheetData]
+) -> tuple[Header, SheetData]:
+    """The first sheet whose top rows hold a row of the spec's column names."""
+    lookup: dict[str, Field] = {}
+    for spec_field in spec.fields:
+        for name in spec_field.names():
+            lookup.setdefault(header_key(name), spec_field)
+    required = [f for f in spec.fields if f.required]
+    best_incomplete: tuple[int, set[str], str] | None = None
+    saw_data = False
+    for sheet in sheets:
+        if any(any(not is_blank(v) for v in row) for row in sheet.rows):
+            saw_data = True
+        filler = _merged_filler(sheet)
+        for r, row in enumerate(sheet.rows[: spec.header_scan_rows]):
+            columns: dict[int, Field] = {}
+            labels: dict[int, str] = {}
+            duplicated: list[str] = []
+            for c in range(len(row)):
+                value = row[c]
+                if is_blank(value):
+                    value = filler.get((r, c))
+                if is_blank(value):
+                    continue
+                label = clean_text(value)
+                labels[c] = label
+                spec_field = lookup.get(header_key(label))
+                if spec_field is None:
+                    continue
+                if spec_field in columns.values():
+                    duplicated.append(label)
+                    continue
+                columns[c] = spec_field
+            if not columns:
+                continue
+            found = {f.key for f in columns.values()}
+            missing = [f for f in required if f.key not in found]
+            if missing:
+                if best_incomplete is None or len(found) > len(best_incomplete[1]):
+                    best_incomplete = (r, found, sheet.name)
+                continue
+            if duplicated:
+                raise ImportFileError(
+                    _("工作表“%(sheet)s”第%(row)d行的列“%(col)s”出现了不止一次，请只保留一列")
+                    % {"sheet": sheet.name, "row": r + 1, "col": duplicated[0]}
+                )
+            header = Header(sheet.name, r + 1, columns, labels, min(labels), max(labels))
+            return header, sheet
+    if not saw_data:
+        raise ImportFileError(_("表格是空的，没有任何内容"))
+    if best_incomplete is not None:
+        _row, found, sheet_name = best_incomplete
+        missing_names = "、".join(
+            f"“{f.header}”" + (f"（或{'、'.join(f.aliases)}）" if f.aliases else "")
+            for f in required
+            if f.key not in found
+        )
+        raise ImportFileError(
+            _("工作表“%(sheet)s”缺少必填列：%(cols)s")
+            % {"sheet": sheet_name, "cols": missing_names}
+        )
+    expected = "、".join(f"“{f.header}”" for f in (required or spec.fields))
+    raise ImportFileError(
+        _("没有找到表头：前%(n)d行中应有一行写着%(cols)s等列名")
+        % {"n": spec.header_scan_rows, "cols": expected}
+    )
+
+
+# ------------------------------------------------------------------ validation
+
+
+@dataclass
+class Preview:
+    """Everything found in a sheet before anything is written."""
+
+    spec: ImportSpec
+    filename: str
+    header: Header
+    rows: list[ImportRow]
+    seconds: float = 0.0
+
+    @property
+    def valid_rows(self) -> list[ImportRow]:
+        return [row for row in self.rows if row.ok]
+
+    @property
+    def invalid_rows(self) -> list[ImportRow]:
+        return [row for row in self.rows if not row.ok]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(not row.ok for row in self.rows)
+
+    def errors(self) -> Iterator[RowError]:
+        for row in self.rows:
+            for key, message in row.errors:
+                yield RowError(row.number, self.header.label_for(key) if key else "", message)
+
+    def outcomes(self) -> Counter[str]:
+        return Counter(row.outcome for row in self.rows if row.ok)
+
+    def column_labels(self) -> list[str]:
+        return [
+            self.header.labels.get(c, "")
+            for c in range(self.header.first_col, self.header.last_col + 1)
+        ]
+
+    def error_text(self, row: ImportRow) -> str:
+        parts = []
+        for key, message in row.errors:
+            label = self.header.label_for(key) if key else ""
+            parts.append(f"{label}：{message}" if label else message)
+        return "；".join(parts)
+
+    def summary(self, *, error_limit: int | None = None) -> dict[str, Any]:
+        """A plain-data digest for the preview page, the command line and the stash."""
+        outcomes = self.outcomes()
+        errors = []
+        for error in self.errors():
+            if error_limit is not None and len(errors) >= error_limit:
+                break
+            errors.append(error.as_dict())
+        invalid = len(self.invalid_rows)
+        return {
+            "spec": self.spec.key,
+            "title": str(self.spec.title),
+            "file": self.filename,
+            "sheet": self.header.sheet,
+            "header_row": self.header.row_number,
+            "columns": [
+                {"label": self.header.labels[c], "field": f.header}
+                for c, f in sorted(self.header.columns.items())
+            ],
+            "ignored_columns": self.header.ignored(),
+            "rows_read": len(self.rows),
+            "valid": len(self.rows) - invalid,
+            "invalid": invalid,
+            "would_create": outcomes.get("create", 0),
+            "would_update": outcomes.get("update", 0),
+            "unchanged": outcomes.get("unchanged", 0),
+            "error_count": sum(len(row.errors) for row in self.rows),
+            "errors": errors,
+        }
+
+    def rejected(self) -> dict[str, Any]:
+        """The rejected rows with the sheet's own columns, for the "错误说明" file."""
+        return {
+            "headers": self.column_labels(),
+            "rows": [
+                [*(_jsonable(v) for v in row.cells), self.error_text(row)]
+                for row in self.invalid_rows
+            ],
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _parse_rows(spec: ImportSpec, header: Header, sheet: SheetData) -> list[ImportRow]:
+    columns = sorted(header.columns.items())
+    first, last = header.first_col, header.last_col
+    header_keys = {c: header_key(label) for c, label in header.labels.items()}
+    probe_col, probe_key = next(iter(header_keys.items()))
+    rows: list[ImportRow] = []
+    for index in range(header.row_number, len(sheet.rows)):
+        cells = sheet.rows[index]
+        if not any(not is_blank(v) for v in cells):
+            continue
+        width = len(cells)
+        # Some sheets repeat the header on every printed page.
+        if (
+            probe_col < width
+            and type(cells[probe_col]) is str
+            and header_key(cells[probe_col]) == probe_key
+            and all(header_key(cells[c]) == k for c, k in header_keys.items() if c < width)
+        ):
+            continue
+        row = ImportRow(index + 1, [cells[c] if c < width else "" for c in range(first, last + 1)])
+        values = row.values
+        for c, spec_field in columns:
+            raw = cells[c] if c < width else None
+            if is_blank(raw):
+                if spec_field.required:
+                    row.error(spec_field.key, _("此项必填"))
+                values[spec_field.key] = spec_field.default
+                continue
+            try:
+                values[spec_field.key] = spec_field.parse(raw)
+            except CellError as exc:
+                row.error(spec_field.key, str(exc))
+                values[spec_field.key] = spec_field.default
+        for spec_field in spec.fields:
+            values.setdefault(spec_field.key, spec_field.default)
+        rows.append(row)
+    return rows
+
+
+def validate(spec: ImportSpec, data: bytes, *, filename: str = "") -> Preview:
+    """Read and check every row; write nothing. Raises ``ImportFileError`` for the whole file."""
+    started = time.perf_counter()
+    header, sheet = find_header(spec, read_sheets(data))
+    rows = _parse_rows(spec, header, sheet)
+    if not rows:
+        raise ImportFileError(
+            _("工作表“%(sheet)s”在表头（第%(row)d行）下面没有数据")
+            % {"sheet": header.sheet, "row": header.row_number}
+        )
+    spec.prefetch(rows)
+    spec.check_rows(rows)
+    return Preview(spec, filename, header, rows, time.perf_counter() - started)
+
+
+# ------------------------------------------------------------------ writing
+
+
+@dataclass
+class ImportResult:
+    written: bool
+    partial: bool
+    rows_read: int
+    valid: int
+    rejected: int
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "written": self.written,
+            "mode": "valid_rows_only" if self.partial else "all_or_nothing",
+            "rows_read": self.rows_read,
+            "valid": self.valid,
+            "rejected": self.rejected,
+            "created": self.counts.get("created", 0),
+            "updated": self.counts.get("updated", 0),
+            "unchanged": self.counts.get("unchanged", 0),
+        }
+
+
+def commit(preview: Preview, *, partial: bool | None = None) -> ImportResult:
+    """Write the checked rows in one transaction and audit the run.
+
+    ``partial``: write the valid rows and leave the rest (if the spec allows);
+    otherwise any row error means nothing is written.
+    """
+    from jindu.audit.actions import Action, Result
+    from jindu.audit.services import record
+
+    spec = preview.spec
+    partial = (spec.default_partial if partial is None else partial) and spec.allow_partial
+    valid = preview.valid_rows
+    result = ImportResult(
+        False, partial, len(preview.rows), len(valid), len(preview.rows) - len(valid)
+    )
+    detail = {"file": preview.filename, **result.as_dict(), **spec.audit_detail()}
+    if (preview.has_errors and not partial) or not valid:
+        with transaction.atomic():
+            record(
+                actor=spec.actor,
+                action=Action.IMPORTED,
+                object_type=spec.object_type,
+                object_repr=str(spec.title),
+                result=Result.FAILURE,
+                detail=detail,
+            )
+        return result
+    try:
+        with transaction.atomic():
+            result.counts = dict(spec.write(valid))
+            result.written = True
+            record(
+                actor=spec.actor,
+                action=Action.IMPORTED,
+                object_type=spec.object_type,
+                object_repr=str(spec.title),
+                detail={**detail, **result.as_dict()},
+            )
+    except IntegrityError as exc:
+        raise ImportWriteError(
+            _("导入时发现数据已被他人修改，未写入任何数据。请重新上传文件预览后再导入。")
+        ) from exc
+    return result
+
+
+# ------------------------------------------------------------------ rejected rows
+
+
+class RejectedRowsExporter(Exporter):
+    """The rejected rows with the sheet's own columns and what is wrong with each."""
+
+    title = "导入错误行"
+
+    def __init__(
+        self,
+        headers: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        title: str = "",
+        personal: bool = False,
+    ) -> None:
+        self.columns = [Column(h or " ", 16) for h in headers] + [Column(_("错误说明"), 60)]
+        self._rows = rows
+        self.contains_personal_data = personal
+        if title:
+            self.title = title
+
+    def rows(self) -> Iterable[Sequence[Any]]:
+        return self._rows
+
+
+# ------------------------------------------------------------------ upload stash
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+STASH_HOURS = 24
+
+
+class StashMissing(Exception):
+    pass
+
+
+def _stash_dir() -> Path:
+    path = Path(settings.VAR_DIR) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _stash_path(user: Any, token: str, suffix: str) -> Path:
+    if not _TOKEN.match(token or ""):
+        raise StashMissing(token)
+    return _stash_dir() / f"{int(user.pk)}-{token}.{suffix}"
+
+
+def _seal(user: Any, token: str, payload: dict[str, Any]) -> bytes:
+    from jindu.core.crypto import encrypt
+
+    text_ = json.dumps(payload, ensure_ascii=False)
+    return encrypt(text_, associated=f"import:{user.pk}:{token}".encode())
+
+
+def _unseal(user: Any, token: str, blob: bytes) -> dict[str, Any]:
+    from jindu.core.crypto import DecryptionError, decrypt
+
+    try:
+        return json.loads(decrypt(blob, associated=f"import:{user.pk}:{token}".encode()))
+    except DecryptionError as exc:
+        raise StashMissing(token) from exc
+
+
+def _sweep() -> None:
+    """Uploads are kept for a day; a sheet of personal data must not linger on disk."""
+    cutoff = time.time() - STASH_HOURS * 3600
+    for path in _stash_dir().iterdir():
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+        except OSError:
+            continue
+
+
+def stash_upload(
+    *, user: Any, data: bytes, filename: str, options: dict[str, Any] | None = None
+) -> str:
+    """Keep an uploaded sheet (encrypted, for its uploader only) between preview and confirm."""
+    _sweep()
+    token = secrets.token_urlsafe(18)
+    payload = {
+        "filename": filename,
+        "options": options or {},
+        "data": base64.b64encode(data).decode("ascii"),
+    }
+    _stash_path(user, token, "upload").write_bytes(_seal(user, token, payload))
+    return token
+
+
+def read_upload(*, user: Any, token: str) -> tuple[bytes, str, dict[str, Any]]:
+    path = _stash_path(user, token, "upload")
+    if not path.exists():
+        raise StashMissing(token)
+    payload = _unseal(user, token, path.read_bytes())
+    return base64.b64decode(payload["data"]), payload["filename"], payload["options"]
+
+
+def save_outcome(*, user: Any, token: str, outcome: dict[str, Any]) -> None:
+    _stash_path(user, token, "outcome").write_bytes(_seal(user, token, outcome))
+
+
+def read_outcome(*, user: Any, token: str) -> dict[str, Any]:
+    path = _stash_path(user, token, "outcome")
+    if not path.exists():
+        raise StashMissing(token)
+    return _unseal(user, token, path.read_bytes())
+
+
+def drop_upload(*, user: Any, token: str) -> None:
+    """The upload goes once written; the outcome (counts, rejected rows) stays for the download."""
+    _stash_path(user, token, "upload").unlink(missing_ok=True)
