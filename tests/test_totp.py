@@ -123,7 +123,8 @@ def test_code_with_spaces_or_full_width_digits_is_accepted(client, personas):
     user = enrol(client, personas.audit_admin)
     password_step(client, "audit_admin")
     code = fresh_totp_code(user)
-    typed = " ".join([code[:3], code[3:]]).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    full_width = str.maketrans("0123456789", "０１２３４５６７８９")
+    typed = " ".join([code[:3], code[3:]]).translate(full_width)
     assert client.post(CODE, {"code": typed}).url == reverse("portal:home")
 
 
