@@ -73,13 +73,8 @@ class AuditExporter(Exporter):
     def rows(self) -> Iterable[Sequence[Any]]:
         actions = dict(Action.choices)
         results = dict(Result.choices)
-        for index, event in enumerate(
-            self.queryset.order_by("seq").iterator(chunk_size=2000), start=1
-        ):
-            if index > self.limit:
-                raise ExportTooLarge(_(
-                    "符合条件的记录超过 %(limit)s 条，请缩小时间范围后分批导出"
-                ) % {"limit": self.limit})
+        # Rows appended since ``export_events`` checked the size are left out.
+        for event in self.queryset.order_by("seq")[: self.limit].iterator(chunk_size=2000):
             yield (
                 event.seq, event.at, event.username, role_labels(event.roles), event.org_name,
                 event.client_address, str(actions.get(event.action, event.action)), event.action,
@@ -98,6 +93,12 @@ def export_events(
     Raises ``ExportTooLarge`` (and audits nothing) when the filter matches more
     rows than ``limit``.
     """
+    # Asked before rendering: one probe past the limit, rather than building a
+    # workbook only to throw it away.
+    if queryset.order_by("seq").values_list("seq", flat=True)[limit : limit + 1].exists():
+        raise ExportTooLarge(_(
+            "符合条件的记录超过 %(limit)s 条，请缩小时间范围后分批导出"
+        ) % {"limit": limit})
     exporter = AuditExporter(queryset, limit)
     content, count = exporter.render()
     with transaction.atomic():
