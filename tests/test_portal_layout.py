@@ -248,3 +248,17 @@ def test_forced_password_change_hides_the_navigation(client, personas):
     body = client.get("/no-such-page/").content.decode()
     assert "jd-sidenav" not in body
     assert "甲镇专干" in body
+
+
+def test_favicon_request_is_sent_to_the_icon_that_exists(client, db):
+    from django.contrib.staticfiles import finders
+
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response.url == "/static/jindu/favicon.svg"
+    assert finders.find("jindu/favicon.svg") is not None
+
+
+def test_home_answers_head_requests(client, personas):
+    sign_in(client, personas.cadre_a)
+    assert client.head(reverse("portal:home")).status_code == 200

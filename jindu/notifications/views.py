@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from jindu.core.access import public, signed_in
 from jindu.notifications import services
@@ -42,7 +42,7 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 
 @signed_in
-@require_GET
+@require_safe
 def notification_list(request: HttpRequest) -> HttpResponse:
     show = request.GET.get("show", "all")
     qs = own_notifications(request.user)
@@ -105,7 +105,7 @@ def _back_to_list(request: HttpRequest) -> HttpResponse:
 # Public so that a poll after the session has ended stops quietly instead of
 # swapping the sign-in page into the top bar; it shows nothing to anyone else.
 @public
-@require_GET
+@require_safe
 def bell(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:

@@ -14,7 +14,7 @@ from django.http import (
 from django.shortcuts import render
 from django.template import loader
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 from django.views.i18n import set_language as django_set_language
 
 from jindu.core.access import public, signed_in
@@ -23,7 +23,7 @@ logger = logging.getLogger("jindu.errors")
 
 
 @signed_in
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     from jindu.portal.home import home_context
     from jindu.portal.navigation import navigation_for
@@ -49,7 +49,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 @public
-@require_GET
+@require_safe
 def favicon(request: HttpRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico whatever the page says; answer with the real icon."""
     from django.templatetags.static import static
