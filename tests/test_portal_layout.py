@@ -262,3 +262,11 @@ def test_favicon_request_is_sent_to_the_icon_that_exists(client, db):
 def test_home_answers_head_requests(client, personas):
     sign_in(client, personas.cadre_a)
     assert client.head(reverse("portal:home")).status_code == 200
+
+
+def test_only_the_closest_entry_is_active(personas, areas):
+    navigation.register("system", "通知", "notifications:list", None)
+    navigation.register("system", "铃", "notifications:bell", None)
+    nav = navigation.navigation_for(personas.cadre_a, "/notifications/bell/")
+    entries = {str(e["label"]): e["active"] for a in nav for e in a["entries"]}
+    assert entries == {"通知": False, "铃": True}

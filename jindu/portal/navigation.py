@@ -58,7 +58,7 @@ def register(area: str, label: Any, url_name: str, perm: Perm | None, icon: str 
     entries.append(Entry(label, url_name, perm, icon))
 
 
-def _is_active(url: str, current_path: str) -> bool:
+def _holds(url: str, current_path: str) -> bool:
     return url != "/" and current_path.startswith(url)
 
 
@@ -87,14 +87,29 @@ def navigation_for(user: Any, current_path: str) -> list[dict[str, Any]]:
                     "label": entry.label,
                     "url": url,
                     "icon": entry.icon,
-                    "active": _is_active(url, current_path),
+                    "active": False,
                 }
             )
         if entries:
             result.append(_area(area, entries, is_open=True))
         elif everyday and not wired and area.key != SYSTEM_AREA:
             result.append(_area(area, [], is_open=False))
+    _mark_active(result, current_path)
     return result
+
+
+def _mark_active(areas: list[dict[str, Any]], current_path: str) -> None:
+    """Only the entry with the longest URL holding the page is active, so that
+    ``/accounts/sessions/`` does not light up ``/accounts/`` as well."""
+    holding = [
+        entry for area in areas for entry in area["entries"] if _holds(entry["url"], current_path)
+    ]
+    if not holding:
+        return
+    best = max(holding, key=lambda entry: len(entry["url"]))
+    best["active"] = True
+    for area in areas:
+        area["active"] = any(entry is best for entry in area["entries"])
 
 
 def _area(area: Area, entries: list[dict[str, Any]], *, is_open: bool) -> dict[str, Any]:
@@ -104,5 +119,5 @@ def _area(area: Area, entries: list[dict[str, Any]], *, is_open: bool) -> dict[s
         "icon": area.icon,
         "entries": entries,
         "open": is_open,
-        "active": any(entry["active"] for entry in entries),
+        "active": False,
     }
