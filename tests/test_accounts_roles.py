@@ -180,3 +180,26 @@ def test_scope_change_service_refuses_a_unit_outside_the_actor(personas, territo
     with pytest.raises(ValidationError):
         services.set_scope(actor=township_sec_admin, user=personas.cadre_a,
                            org_unit=territory.township_b)
+
+
+def _nav_urls(user):
+    from jindu.portal.navigation import navigation_for
+
+    return {entry["url"] for area in navigation_for(user, "/") for entry in area["entries"]}
+
+
+def test_security_admin_finds_their_pages_in_the_navigation(personas):
+    urls = _nav_urls(personas.sec_admin)
+    assert {LIST, "/accounts/sessions/", "/accounts/policy/"} <= urls
+    assert "/accounts/users/" not in urls
+
+
+def test_system_admin_finds_account_management_in_the_navigation(personas):
+    urls = _nav_urls(personas.sys_admin)
+    assert "/accounts/users/" in urls
+    assert LIST not in urls and "/accounts/policy/" not in urls
+
+
+@pytest.mark.parametrize("name", [p for p in PERSONAS if p not in ("sys_admin", "sec_admin")])
+def test_everyone_else_sees_no_account_pages_in_the_navigation(personas, name):
+    assert not any(url.startswith("/accounts/") for url in _nav_urls(personas.users[name]))

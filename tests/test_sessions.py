@@ -178,3 +178,19 @@ def test_a_session_whose_register_row_vanished_is_ended(client, personas):
     response = client.get(HOME)
     assert response.status_code == 302
     assert "您的会话已结束" in client.get(response.url).content.decode()
+
+
+def test_timed_out_fragment_request_takes_the_page_to_login(client, personas):
+    with travelling_clock() as clock:
+        sign_in_via_page(client, personas.cadre_a)
+        clock.advance(minutes=31)
+        response = client.get(HOME, HTTP_HX_REQUEST="true", HTTP_X_JINDU_BACKGROUND="1")
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == reverse("accounts:login")
+    assert "会话已超时" in client.get(reverse("accounts:login")).content.decode()
+
+
+def test_live_fragment_request_is_served(client, personas):
+    sign_in_via_page(client, personas.cadre_a)
+    response = client.get(HOME, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200

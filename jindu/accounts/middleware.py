@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import resolve_url
 from django.utils import timezone
 
 SESSION_LAST_SEEN = "jindu_last_seen"
@@ -25,11 +27,17 @@ class SessionPolicyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            self._check(request)
+        ended = user is not None and user.is_authenticated and self._ended(request)
+        if ended and request.headers.get("HX-Request"):
+            # A fragment request (the bell's polling) takes the whole page to the
+            # login screen, so a screen left open does not stay on show.
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = resolve_url(settings.LOGIN_URL)
+            return response
         return self.get_response(request)
 
-    def _check(self, request: HttpRequest) -> None:
+    def _ended(self, request: HttpRequest) -> bool:
+        """Apply the policy; True if this request's session has just been ended."""
         from jindu.accounts.models import SecurityPolicy, UserSession
 
         policy = SecurityPolicy.current()
@@ -46,9 +54,10 @@ class SessionPolicyMiddleware:
             logout(request)
             # Survives into the fresh anonymous session, for the login page to explain.
             request.session[NOTICE] = reason
-            return
+            return True
         if request.META.get(BACKGROUND_HEADER):
-            return
+            return False
         if now - last_seen > TOUCH_EVERY_SECONDS:
             request.session[SESSION_LAST_SEEN] = now
             UserSession.objects.filter(pk=live.pk).update(last_seen_at=timezone.now())
+        return False
