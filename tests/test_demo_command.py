@@ -9,9 +9,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -180,6 +184,60 @@ def test_postgres_is_refused_without_allow_postgres(tmp_path):
     assert refused.returncode != 0
     assert "--allow-postgres" in refused.stderr
     assert refused.stdout == ""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fetch(address: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(address, timeout=10) as response:  # noqa: S310
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8", "replace")
+
+
+def test_serving_shows_the_demo_banner_with_debug_off(built):
+    var_dir, _result = built
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jindu.cli", "demo", "--port", str(port)],
+        cwd=REPO,
+        env=clean_env(var_dir, JINDU_DEBUG="true"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if fetch(base + "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert server.poll() is None, "the demo server exited"
+            assert time.monotonic() < deadline, "the demo server did not come up"
+            time.sleep(0.3)
+        status, login_page = fetch(base + "/accounts/login/")
+        assert status == 200
+        assert "演示数据" in login_page
+        stylesheets = re.findall(r'href="(/static/[^"]+\.css)"', login_page)
+        # Manifest storage: collected files carry their content hash in the name.
+        assert stylesheets and all(re.search(r"\.[0-9a-f]{12}\.css$", s) for s in stylesheets)
+        assert all(fetch(base + s)[0] == 200 for s in stylesheets)
+        # JINDU_DEBUG=true in the caller's environment does not turn on debug pages.
+        status, missing = fetch(base + "/no-such-page/")
+        assert status == 404
+        assert "URLconf" not in missing
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert len(output.splitlines()) == len(Role) + 2
 
 
 @pytest.mark.slow

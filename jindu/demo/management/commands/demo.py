@@ -131,18 +131,10 @@ def serve(port: int, log: Any) -> None:
     log.write(f"演示系统：http://{address}/ （按 Ctrl+C 停止）\n")
     log.flush()
     if os.name == "posix" and importlib.util.find_spec("gunicorn") is not None:
-        argv = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            address,
-            "--workers",
-            "2",
-            "--access-logfile",
-            "/dev/stderr",
-            "jindu.wsgi:application",
-        ]
+        argv = [sys.executable, "-m", "gunicorn", "--bind", address, "--workers", "2"]
+        # No control socket: it would let any local process of this user steer the server.
+        argv += ["--no-control-socket", "--access-logfile", "/dev/stderr"]
+        argv += ["jindu.wsgi:application"]
         # A fixed argument list, no shell: the demo process becomes the server.
         os.execv(sys.executable, argv)  # noqa: S606
     # gunicorn runs on POSIX only; Django's own server stands in elsewhere.
