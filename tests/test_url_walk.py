@@ -1,0 +1,254 @@
+"""Deny by default: every URL declares an access rule, and every persona is walked over every URL.
+
+For each URL in the URLconf and each persona (anonymous included) the walk asks
+the page with GET, and for every refused persona with POST too, and fails if:
+- a view declares no access rule;
+- anonymous reaches a non-public page (anything but a redirect to the login page);
+- a persona without the capability is not refused (403);
+- any answer shows the names of units outside the persona's subtree;
+- any answer is a server error.
+
+Parametrised URLs are filled with objects of 乙镇 (township B), outside the
+subtree of the 甲镇 personas, so those personas must get 404 for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from jindu.core.access import AccessRule, rule_of
+from jindu.core.roles import has_perm
+from tests.helpers import sign_in
+from tests.personas import PERSONAS, Personas
+
+# Names that only 乙镇's subtree carries, and the township-B cadre's own name.
+B_SENTINELS = ("乙镇", "乙一村", "乙镇专干")
+# Personas whose subtree excludes 乙镇.
+OUTSIDE_B = {"cadre_a", "grid_worker", "police_officer"}
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    pattern: str
+    rule: AccessRule | None
+    params: tuple[str, ...]
+
+
+def _walk(patterns: list[Any], prefix: str = "", namespace: str = "") -> Iterator[Route]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = namespace
+            if entry.namespace:
+                ns = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), ns)
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace}:{entry.name}" if namespace else (entry.name or "")
+            yield Route(
+                name=name,
+                pattern=prefix + str(entry.pattern),
+                rule=rule_of(entry.callback),
+                params=tuple(entry.pattern.regex.groupindex),
+            )
+
+
+ROUTES = list(_walk(get_resolver().url_patterns))
+
+
+def _b_user(p: Personas) -> dict[str, Any]:
+    return {"pk": p.cadre_b.pk}
+
+
+def _b_unit(p: Personas) -> dict[str, Any]:
+    return {"pk": p.territory.township_b.pk}
+
+
+def _b_session(p: Personas) -> dict[str, Any]:
+    from jindu.accounts.models import UserSession
+
+    session = UserSession.objects.create(
+        session_key="walk-session-of-cadre-b", user=p.cadre_b, client_address="10.0.0.2"
+    )
+    return {"pk": session.pk}
+
+
+def _b_notification(p: Personas) -> dict[str, Any]:
+    from jindu.notifications.services import notify
+
+    (note,) = notify(recipients=[p.cadre_b], title="乙镇专干的提醒")
+    return {"pk": note.pk}
+
+
+def _department(p: Personas) -> dict[str, Any]:
+    return {"pk": p.territory.education_dept.pk}
+
+
+def _token(p: Personas) -> dict[str, Any]:
+    return {"token": "0" * 32}
+
+
+def _code_list(p: Personas) -> dict[str, Any]:
+    return {"key": "drug_type"}
+
+
+def _code_item(p: Personas) -> dict[str, Any]:
+    return {"key": "drug_type", "code": "heroin"}
+
+
+def _audit_row(p: Personas) -> dict[str, Any]:
+    from jindu.audit.models import AuditEvent
+
+    return {"seq": AuditEvent.objects.order_by("seq").values_list("seq", flat=True).first()}
+
+
+# How to fill each parametrised URL. A new parametrised URL without an entry here
+# fails the walk: the deny-by-default rule holds for the tests too.
+SAMPLES: dict[str, Callable[[Personas], dict[str, Any]]] = {
+    "accounts:session_end": _b_session,
+    "accounts:role_edit": _b_user,
+    "accounts:role_save": _b_user,
+    "accounts:scope_save": _b_user,
+    "accounts:totp_reset": _b_user,
+    "accounts:account_detail": _b_user,
+    "accounts:account_set_active": _b_user,
+    "accounts:account_reset_password": _b_user,
+    "orgs:import_preview": _token,
+    "orgs:import_rejected": _token,
+    "orgs:unit": _b_unit,
+    "orgs:children": _b_unit,
+    "orgs:unit_add": _b_unit,
+    "orgs:unit_edit": _b_unit,
+    "orgs:unit_move": _b_unit,
+    "orgs:unit_retire": _b_unit,
+    "orgs:unit_restore": _b_unit,
+    "orgs:department_import_preview": _token,
+    "orgs:department_import_rejected": _token,
+    "orgs:department_edit": _department,
+    "orgs:department_retire": _department,
+    "orgs:department_restore": _department,
+    "codes:list": _code_list,
+    "codes:list_edit": _code_list,
+    "codes:item_add": _code_list,
+    "codes:item_edit": _code_item,
+    "codes:item_retire": _code_item,
+    "codes:item_restore": _code_item,
+    "audit:detail": _audit_row,
+    "notifications:mark_read": _b_notification,
+}
+
+
+def test_every_view_declares_an_access_rule():
+    missing = [f"{r.pattern} ({r.name})" for r in ROUTES if r.rule is None]
+    assert not missing, f"views without an access rule: {missing}"
+
+
+def test_every_parametrised_url_has_a_sample():
+    missing = [r.name for r in ROUTES if r.params and r.name not in SAMPLES]
+    assert not missing, f"add a sample to SAMPLES for: {missing}"
+
+
+def _url(route: Route, personas: Personas) -> str:
+    kwargs = SAMPLES[route.name](personas) if route.params else {}
+    return reverse(route.name, kwargs=kwargs)
+
+
+def _may(user: Any, rule: AccessRule) -> bool:
+    if rule.public or rule.perm is None:
+        return True
+    return has_perm(user.role_codes, rule.perm)
+
+
+def _body(response: Any) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode("utf-8", "replace")
+    content = response.content
+    if response.get("Content-Type", "").startswith("application/vnd.openxmlformats"):
+        return _xlsx_text(content)
+    return content.decode("utf-8", "replace")
+
+
+def _xlsx_text(content: bytes) -> str:
+    import io
+
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(content), read_only=True)
+    cells = []
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            cells.extend(str(v) for v in row if v is not None)
+    return "\n".join(cells)
+
+
+B_OBJECTS = (_b_unit, _b_user, _b_session, _b_notification)
+WALKED = [r for r in ROUTES if r.rule is not None]
+
+
+@pytest.mark.parametrize("route", WALKED, ids=[r.name for r in WALKED])
+def test_anonymous_reaches_only_public_pages(route, personas):
+    client = Client()
+    url = _url(route, personas)
+    login_url = reverse("accounts:login")
+    for method in ("get", "post"):
+        response = getattr(client, method)(url)
+        assert response.status_code < 500, f"{method.upper()} {url}: {response.status_code}"
+        if not route.rule.public:
+            assert response.status_code == 302, f"{method.upper()} {url} answered anonymous"
+            assert response.url.startswith(login_url)
+        for sentinel in B_SENTINELS:
+            assert sentinel not in _body(response), f"{url} shows {sentinel} to anonymous"
+
+
+@pytest.mark.parametrize("persona", list(PERSONAS))
+def test_each_persona_walks_every_url(persona, personas):
+    user = personas.users[persona]
+    client = sign_in(Client(), user)
+    problems = []
+    for route in WALKED:
+        url = _url(route, personas)
+        allowed = _may(user, route.rule)
+        foreign = route.params and SAMPLES[route.name] in B_OBJECTS
+        # Refused personas and personas reaching for 乙镇's objects try writing too;
+        # both must be turned away before anything changes.
+        methods = ("get", "post") if not allowed or (foreign and persona in OUTSIDE_B) else ("get",)
+        for method in methods:
+            response = getattr(client, method)(url)
+            where = f"{method.upper()} {url} as {persona}"
+            if response.status_code >= 500:
+                problems.append(f"{where}: server error {response.status_code}")
+                continue
+            if not allowed and response.status_code != 403:
+                problems.append(f"{where}: expected 403, got {response.status_code}")
+            if (
+                persona in OUTSIDE_B
+                and foreign
+                and allowed
+                and response.status_code not in (404, 405)
+            ):
+                problems.append(f"{where}: a 乙镇 object answered {response.status_code}, not 404")
+            if persona in OUTSIDE_B:
+                body = _body(response)
+                for sentinel in B_SENTINELS:
+                    if sentinel in body:
+                        problems.append(f"{where}: shows {sentinel}")
+    assert not problems, "\n".join(problems)
+
+
+def test_walk_sees_township_b_where_it_is_allowed(personas):
+    """The sentinels do show where they may, so their absence elsewhere means something."""
+    client = sign_in(Client(), personas.county_officer)
+    body = client.get(reverse("orgs:unit", kwargs={"pk": personas.territory.township_b.pk}))
+    assert "乙镇" in body.content.decode()
+    client = sign_in(Client(), personas.cadre_a)
+    assert (
+        client.get(
+            reverse("orgs:unit", kwargs={"pk": personas.territory.township_b.pk})
+        ).status_code
+        == 404
+    )
