@@ -131,7 +131,7 @@ class ScopeForm(forms.Form):
 
 class RolesForm(forms.Form):
     roles = forms.MultipleChoiceField(
-        label=_("角色"), choices=ROLE_CHOICES, required=False,
+        label=_("授予的角色"), choices=ROLE_CHOICES, required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("三员分立：系统管理员、安全管理员、审计管理员各自独立，"
                     "不能兼任，也不能兼任业务角色。"),
