@@ -37,7 +37,13 @@ class Command(BaseCommand):
         getattr(self, f"handle_{subcommand}")(**options)
 
     def handle_verify(self, **options: Any) -> None:
-        result = services.verify()
+        try:
+            result = services.verify()
+        except DatabaseError as exc:
+            raise CommandError(
+                _("无法读取审计日志（数据库尚未初始化？请先运行 jindu migrate）：%(error)s")
+                % {"error": exc}, returncode=2,
+            ) from exc
         try:
             with transaction.atomic():
                 services.record_cli(
