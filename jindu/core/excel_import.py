@@ -64,7 +64,9 @@ _HALFWIDTH = {
     0xFEFF: None,  # byte-order mark
 }
 _BLANK_CHARS = " \t\r\n\u3000\u00a0\u200b\ufeff"
-_WS_RUN = re.compile(r"\s{2,}|[\t\r\n]")
+# Anything clean_text would change inside a string; most cells have none of it,
+# and one search is cheaper than always translating (100,000-row sheets).
+_DIRTY = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3000\u00a0\u200b\ufeff\t\r\n]|\s\s")
 _ALL_WS = re.compile(r"\s+")
 
 
@@ -88,8 +90,9 @@ def clean_text(value: Any) -> str:
         return ""
     kind = type(value)
     if kind is str:
-        text = to_halfwidth(value).strip()
-        return " ".join(text.split()) if _WS_RUN.search(text) else text
+        if _DIRTY.search(value) is None:
+            return value.strip()
+        return " ".join(to_halfwidth(value).split())
     if kind is float or kind is int:
         return number_text(value)
     if kind is bool:
@@ -117,8 +120,7 @@ def code_text(value: Any) -> str:
     return text.upper()
 
 
-def text(value: Any) -> str:
-    return clean_text(value)
+text = clean_text
 
 
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -492,6 +494,9 @@ def find_header(
         if any(any(not is_blank(v) for v in row) for row in sheet.rows):
             saw_data = True
         filler = _merged_filler(sheet)
+        # The row naming the most columns wins: under a two-row header the lower
+        # row names more (the upper one holds group titles such as 基本信息).
+        best: tuple[int, dict[int, Field], dict[int, str], list[str]] | None = None
         for r, row in enumerate(sheet.rows[: spec.header_scan_rows]):
             columns: dict[int, Field] = {}
             labels: dict[int, str] = {}
@@ -514,18 +519,21 @@ def find_header(
             if not columns:
                 continue
             found = {f.key for f in columns.values()}
-            missing = [f for f in required if f.key not in found]
-            if missing:
+            if any(f.key not in found for f in required):
                 if best_incomplete is None or len(found) > len(best_incomplete[1]):
                     best_incomplete = (r, found, sheet.name)
                 continue
-            if duplicated:
-                raise ImportFileError(
-                    _("工作表“%(sheet)s”第%(row)d行的列“%(col)s”出现了不止一次，请只保留一列")
-                    % {"sheet": sheet.name, "row": r + 1, "col": duplicated[0]}
-                )
-            header = Header(sheet.name, r + 1, columns, labels, min(labels), max(labels))
-            return header, sheet
+            if best is None or len(columns) > len(best[1]):
+                best = (r, columns, labels, duplicated)
+        if best is None:
+            continue
+        r, columns, labels, duplicated = best
+        if duplicated:
+            raise ImportFileError(
+                _("工作表“%(sheet)s”第%(row)d行的列“%(col)s”出现了不止一次，请只保留一列")
+                % {"sheet": sheet.name, "row": r + 1, "col": duplicated[0]}
+            )
+        return Header(sheet.name, r + 1, columns, labels, min(labels), max(labels)), sheet
     if not saw_data:
         raise ImportFileError(_("表格是空的，没有任何内容"))
     if best_incomplete is not None:
@@ -643,41 +651,57 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _blank_row(cells: list[Any]) -> bool:
+    for value in cells:
+        if value is None or value == "":
+            continue
+        if type(value) is str and not value.strip(_BLANK_CHARS):
+            continue
+        return False
+    return True
+
+
 def _parse_rows(spec: ImportSpec, header: Header, sheet: SheetData) -> list[ImportRow]:
-    columns = sorted(header.columns.items())
+    columns = [
+        (c, f.key, f.parse, f.required, f.default) for c, f in sorted(header.columns.items())
+    ]
+    absent = [(f.key, f.default) for f in spec.fields if f not in header.columns.values()]
     first, last = header.first_col, header.last_col
+    span = range(first, last + 1)
+    header_cells = sheet.rows[header.row_number - 1]
     header_keys = {c: header_key(label) for c, label in header.labels.items()}
-    probe_col, probe_key = next(iter(header_keys.items()))
+    probe_col = next(iter(header_keys))
+    probe_raw = header_cells[probe_col]
+    required_msg = _("此项必填")
     rows: list[ImportRow] = []
     for index in range(header.row_number, len(sheet.rows)):
         cells = sheet.rows[index]
-        if not any(not is_blank(v) for v in cells):
+        if _blank_row(cells):
             continue
         width = len(cells)
         # Some sheets repeat the header on every printed page.
         if (
             probe_col < width
-            and type(cells[probe_col]) is str
-            and header_key(cells[probe_col]) == probe_key
+            and cells[probe_col] == probe_raw
             and all(header_key(cells[c]) == k for c, k in header_keys.items() if c < width)
         ):
             continue
-        row = ImportRow(index + 1, [cells[c] if c < width else "" for c in range(first, last + 1)])
+        row = ImportRow(index + 1, [cells[c] if c < width else "" for c in span])
         values = row.values
-        for c, spec_field in columns:
+        for c, key, parse, required, default in columns:
             raw = cells[c] if c < width else None
-            if is_blank(raw):
-                if spec_field.required:
-                    row.error(spec_field.key, _("此项必填"))
-                values[spec_field.key] = spec_field.default
+            if raw is None or raw == "" or (type(raw) is str and not raw.strip(_BLANK_CHARS)):
+                if required:
+                    row.errors.append((key, required_msg))
+                values[key] = default
                 continue
             try:
-                values[spec_field.key] = spec_field.parse(raw)
+                values[key] = parse(raw)
             except CellError as exc:
-                row.error(spec_field.key, str(exc))
-                values[spec_field.key] = spec_field.default
-        for spec_field in spec.fields:
-            values.setdefault(spec_field.key, spec_field.default)
+                row.errors.append((key, str(exc)))
+                values[key] = default
+        for key, default in absent:
+            values[key] = default
         rows.append(row)
     return rows
 

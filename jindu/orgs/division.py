@@ -54,18 +54,23 @@ def child_level(level: str) -> Level | None:
     return ORDER[index + 1] if index + 1 < len(ORDER) else None
 
 
+_SEGMENTS = ((0, 2), (2, 4), (4, 6), (6, 9), (9, 12))
+
+
 def level_of_code(code: str) -> Level | None:
-    """The level a well-formed code belongs to, from its trailing zeros."""
+    """The level a well-formed code belongs to: its own digits, then zeros.
+
+    Every segment down to the unit's level is non-zero (no real township is
+    numbered 000), so ``621199000201`` is no code at all rather than a village
+    hanging straight under a county.
+    """
     if len(code) != 12 or not code.isdigit():
         return None
-    for level in (Level.VILLAGE, Level.TOWNSHIP, Level.COUNTY, Level.CITY, Level.PROVINCE):
-        digits = SIGNIFICANT[level]
-        previous = {12: 9, 9: 6, 6: 4, 4: 2, 2: 0}[digits]
-        if code[digits:] == "0" * (12 - digits) and code[previous:digits] != "0" * (
-            digits - previous
-        ):
-            return level
-    return None
+    filled = [code[start:end].strip("0") != "" for start, end in _SEGMENTS]
+    depth = filled.index(False) if False in filled else len(filled)
+    if depth == 0 or any(filled[depth:]):
+        return None
+    return ORDER[depth - 1]
 
 
 def parent_code(code: str) -> str | None:
