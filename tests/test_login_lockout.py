@@ -152,3 +152,38 @@ def test_threshold_and_duration_follow_the_policy(client, personas):
         assert Lockout.objects.filter(kind="username").exists()
         clock.advance(minutes=5, seconds=1)
         assert post_login(client, "cadre_a", PASSWORD).status_code == 302
+
+
+def _in_flight(username, address, count):
+    """Attempts other requests have written and are checking right now."""
+    LoginAttempt.objects.bulk_create([
+        LoginAttempt(username=username, client_address=address, success=False,
+                     reason="in_flight")
+        for _ in range(count)
+    ])
+
+
+def test_parallel_burst_beyond_the_threshold_is_refused_before_the_password_check(client,
+                                                                                  personas):
+    _in_flight("cadre_a", "10.0.5.1", 5)
+    response = post_login(client, "cadre_a", PASSWORD, address="10.0.5.2")
+    assert "登录失败次数过多" in response.content.decode()
+    assert not is_signed_in(client)
+    assert LoginAttempt.objects.filter(username="cadre_a", reason="locked").count() == 1
+
+
+def test_attempts_under_way_do_not_cause_a_lockout_by_themselves(client, personas):
+    # Five colleagues behind one address signing in at the same moment, one mistyping.
+    _in_flight("someone", "10.0.6.1", 4)
+    response = post_login(client, "cadre_a", WRONG, address="10.0.6.1")
+    assert "用户名或密码错误" in response.content.decode()
+    assert not Lockout.objects.exists()
+
+
+def test_no_attempt_is_left_marked_under_way(client, personas):
+    post_login(client, "cadre_a", WRONG)
+    post_login(client, "cadre_a", PASSWORD)
+    client.post(reverse("accounts:logout"))
+    post_login(client, "sec_admin", PASSWORD)
+    assert not LoginAttempt.objects.filter(reason="in_flight").exists()
+    assert LoginAttempt.objects.filter(username="sec_admin").count() == 0

@@ -56,6 +56,8 @@ class Reason(StrEnum):
     DISABLED = "disabled"
     LOCKED = "locked"
     TOTP_FAILED = "totp_failed"
+    # The password is being checked right now; see ``attempt_password``.
+    IN_FLIGHT = "in_flight"
 
 
 REASON_LABELS = {
@@ -65,6 +67,7 @@ REASON_LABELS = {
     Reason.DISABLED: gettext_lazy("账号已停用"),
     Reason.LOCKED: gettext_lazy("已锁定，拒绝登录"),
     Reason.TOTP_FAILED: gettext_lazy("动态口令错误"),
+    Reason.IN_FLIGHT: gettext_lazy("验证中"),
 }
 
 
@@ -119,7 +122,8 @@ def active_lockout(username: str, address: str, now: datetime | None = None) -> 
     )
 
 
-def _failures_since_reset(kind: str, key: str, now: datetime, policy: SecurityPolicy) -> int:
+def _failures_since_reset(kind: str, key: str, now: datetime, policy: SecurityPolicy,
+                          *, in_flight: bool = False) -> int:
     since = now - timedelta(minutes=policy.lockout_minutes)
     last_lock = Lockout.objects.filter(kind=kind, key=key).aggregate(m=Max("locked_at"))["m"]
     if last_lock and last_lock > since:
@@ -135,7 +139,18 @@ def _failures_since_reset(kind: str, key: str, now: datetime, policy: SecurityPo
         # An address is not reset by a success: otherwise anyone with one valid
         # account could try other people's passwords without limit from one machine.
         attempts = attempts.filter(client_address=key)
-    return attempts.filter(success=False).exclude(reason=Reason.LOCKED).count()
+    not_counted = [Reason.LOCKED] if in_flight else [Reason.LOCKED, Reason.IN_FLIGHT]
+    return attempts.filter(success=False).exclude(reason__in=not_counted).count()
+
+
+def _burst(username: str, address: str, now: datetime, policy: SecurityPolicy) -> bool:
+    """More attempts under way or failed than the threshold allows: a parallel burst."""
+    return any(
+        key and _failures_since_reset(kind, key, now, policy, in_flight=True)
+        > policy.lockout_threshold
+        for kind, key in ((Lockout.Kind.USERNAME, lock_key(username)),
+                          (Lockout.Kind.ADDRESS, address))
+    )
 
 
 def _lock_if_over(kind: str, key: str, now: datetime, policy: SecurityPolicy,
@@ -163,11 +178,16 @@ def _attempt(request: HttpRequest, *, username: str, user: User | None, success:
 
 
 def _fail(request: HttpRequest, *, username: str, user: User | None, reason: Reason,
-          policy: SecurityPolicy) -> bool:
+          policy: SecurityPolicy, claim: LoginAttempt | None = None) -> bool:
     """Record a failed attempt and lock what crossed the threshold; True if now locked."""
     now = timezone.now()
     with transaction.atomic():
-        _attempt(request, username=username, user=user, success=False, reason=reason, now=now)
+        if claim is not None:
+            claim.reason = reason
+            claim.save(update_fields=["reason"])
+        else:
+            _attempt(request, username=username, user=user, success=False, reason=reason,
+                     now=now)
         if reason == Reason.TOTP_FAILED and user is not None:
             record(actor=user, action=Action.TOTP_FAILED, obj=user, result=Result.FAILURE)
         else:
@@ -180,10 +200,15 @@ def _fail(request: HttpRequest, *, username: str, user: User | None, reason: Rea
     return locked_name or locked_addr
 
 
-def _refuse_locked(request: HttpRequest, *, username: str, user: User | None) -> None:
+def _refuse_locked(request: HttpRequest, *, username: str, user: User | None,
+                   claim: LoginAttempt | None = None) -> None:
     with transaction.atomic():
-        _attempt(request, username=username, user=user, success=False, reason=Reason.LOCKED,
-                 now=timezone.now())
+        if claim is not None:
+            claim.reason = Reason.LOCKED
+            claim.save(update_fields=["reason"])
+        else:
+            _attempt(request, username=username, user=user, success=False,
+                     reason=Reason.LOCKED, now=timezone.now())
         record(actor=None, action=Action.LOGIN_FAILED, username=username, result=Result.DENIED,
                object_type="login", detail={"reason": str(Reason.LOCKED)})
 
@@ -202,12 +227,28 @@ def attempt_password(request: HttpRequest, username: str, password: str,
                      next_url: str = "") -> Outcome:
     policy = SecurityPolicy.current()
     username = username.strip()[:150]
+    address = client_address(request)
     known = User.objects.filter(username=username).first()
-    if active_lockout(username, client_address(request)):
+    if active_lockout(username, address):
         # Locked: not even the right password gets through, and no hashing is spent.
         _refuse_locked(request, username=username, user=known)
         return Outcome(error=locked_error(policy))
-    user = authenticate(request, username=username, password=password)
+    # The attempt is written (and committed) before the slow password hash, so
+    # that guesses sent in parallel see each other: however many arrive at once,
+    # no more than the threshold are ever checked before the lockout applies.
+    claim = _attempt(request, username=username, user=known, success=False,
+                     reason=Reason.IN_FLIGHT, now=timezone.now())
+    try:
+        if _burst(username, address, timezone.now(), policy):
+            # Refused without a lockout of its own: a real lockout follows only from
+            # real failures, so many colleagues signing in at once behind one
+            # address never lock each other out.
+            _refuse_locked(request, username=username, user=known, claim=claim)
+            return Outcome(error=locked_error(policy))
+        user = authenticate(request, username=username, password=password)
+    except BaseException:
+        claim.delete()
+        raise
     if user is None:
         if known is None:
             reason = Reason.UNKNOWN_USER
@@ -215,8 +256,11 @@ def attempt_password(request: HttpRequest, username: str, password: str,
             reason = Reason.DISABLED
         else:
             reason = Reason.BAD_PASSWORD
-        locked = _fail(request, username=username, user=known, reason=reason, policy=policy)
+        locked = _fail(request, username=username, user=known, reason=reason, policy=policy,
+                       claim=claim)
         return Outcome(error=locked_error(policy) if locked else generic_error())
+    # The password was right: what is recorded is how the sign-in ends, not this step.
+    claim.delete()
     if user.totp_enrolled:
         return _begin_second_factor(request, user, Stage.TOTP, next_url)
     if user.totp_required(policy):
