@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "jindu.codes",
     "jindu.accounts",
     "jindu.notifications",
+    "jindu.people",
     "jindu.portal",
     "jindu.demo",
 ]
