@@ -321,6 +321,9 @@ class Transfer(models.Model):
             path_index("people_transfer", "to_path"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.person_id}号人员 {self.transferred_on:%Y-%m-%d} 移交"
+
 
 class Responsibility(models.Model):
     """Which unit was responsible for a person from when to when.
@@ -341,6 +344,9 @@ class Responsibility(models.Model):
             path_index("people_responsibility"),
             models.Index(fields=["person", "valid_from"], name="people_resp_person"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}号人员 {self.valid_from:%Y-%m-%d}起由{self.org_unit_id}号单位负责"
 
 
 class Outflow(ScopedModel):
@@ -395,6 +401,9 @@ class FollowUpPolicy(models.Model):
 
     class Meta:
         verbose_name = "社区戒毒康复规则"
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
 
     @classmethod
     def current(cls) -> FollowUpPolicy:
