@@ -329,3 +329,29 @@ def test_the_log_holds_no_personal_data_for_the_administrator_to_see(admin_clien
     assert "13800138000" not in html and "13912345678" not in html
     assert "138****8000" in html
     assert json.loads(event.detail)["changed"]["name"] == ["138****8000", "139****5678"]
+
+
+# ------------------------------------------------------------------ scope
+def test_an_audit_administrator_below_the_root_reads_only_their_subtree(client, personas):
+    from jindu.accounts import services as accounts
+    from tests.personas import PASSWORD
+
+    township_auditor = accounts.create_user(
+        actor=None, username="audit_a", full_name="甲镇审计员",
+        org_unit=personas.territory.township_a, password=PASSWORD, roles={"audit_admin"},
+        must_change_password=False,
+    )
+    mine = record(actor=personas.cadre_a, action=Action.RECORD_CREATED, object_repr="甲镇的")
+    theirs = record(actor=personas.cadre_b, action=Action.RECORD_CREATED, object_repr="乙镇的")
+    nobodys = record(actor=None, action=Action.LOGIN_FAILED, username="ghost")
+    sign_in(client, township_auditor)
+    response = client.get(reverse("audit:list"))
+    seqs = {row["event"].seq for row in response.context["rows"]}
+    assert mine.seq in seqs and theirs.seq not in seqs and nobodys.seq not in seqs
+    assert client.get(reverse("audit:detail", kwargs={"seq": theirs.seq})).status_code == 404
+    assert client.get(reverse("audit:detail", kwargs={"seq": mine.seq})).status_code == 200
+    # The county's auditor sees everything, unit-less rows included.
+    sign_in(client, personas.audit_admin)
+    response = client.get(reverse("audit:list"))
+    seqs = {row["event"].seq for row in response.context["rows"]}
+    assert {mine.seq, theirs.seq, nobodys.seq} <= seqs
