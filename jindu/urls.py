@@ -7,6 +7,7 @@ urlpatterns = [
     path("codes/", include("jindu.codes.urls")),
     path("audit/", include("jindu.audit.urls")),
     path("notifications/", include("jindu.notifications.urls")),
+    path("people/", include("jindu.people.urls")),
 ]
 
 handler400 = "jindu.portal.views.bad_request"
