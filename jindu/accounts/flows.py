@@ -94,13 +94,16 @@ def totp_error() -> str:
 
 @dataclass
 class Outcome:
+    """Where a sign-in step leads.
+
+    ``stage`` is the next step (or DONE when signed in), None when refused with
+    ``error``. ``redirect_to`` is the page to go to: the safe ``next`` once signed
+    in, or the login page when a refusal ends the half-finished sign-in.
+    """
+
     stage: Stage | None = None
     error: str = ""
     redirect_to: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.stage is not None
 
 
 # ------------------------------------------------------------------ lockout
