@@ -209,6 +209,12 @@ def test_another_users_import_answers_404(client, personas):
     assert not OrgUnit.objects.filter(division_code="621199102000").exists()
 
 
+def test_the_upload_page_explains_the_columns(client, personas):
+    sign_in(client, personas.county_officer)
+    page = client.get(reverse("orgs:import")).content.decode()
+    assert "统计用区划代码" in page and "行政区划代码" in page and "整表都不导入" in page
+
+
 def test_the_blank_template_has_the_headers(client, personas):
     sign_in(client, personas.county_officer)
     rows = read_xlsx(client.get(reverse("orgs:import_template")).content)

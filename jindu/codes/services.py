@@ -90,7 +90,8 @@ def add_code_item(
     if not CODE_RE.match(code):
         errors["code"] = [_("代码只能由字母、数字和下划线组成，不超过50个字符")]
     else:
-        existing = code_list.items.filter(code__iexact=code).first()
+        # Compared in Python: SQLite runs with case_sensitive_like, which makes iexact exact.
+        existing = next((i for i in code_list.items.all() if i.code.lower() == code.lower()), None)
         if existing:
             errors["code"] = [
                 _("代码“%(code)s”已在本字典中（%(label)s），字典项不能删除或重复")

@@ -308,6 +308,8 @@ class ImportSpec:
     contains_personal_data: ClassVar[bool] = False
     header_scan_rows: ClassVar[int] = 10
     help: ClassVar[str] = ""
+    # Templates receive the spec class itself to show its columns; never call it.
+    do_not_call_in_templates: ClassVar[bool] = True
 
     def __init__(self, *, actor: Any, **options: Any) -> None:
         self.actor = actor

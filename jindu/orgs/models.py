@@ -38,7 +38,8 @@ class OrgUnit(models.Model):
     class Meta:
         ordering = ["path"]
         verbose_name = "单位"
-        indexes = [path_index("orgs_orgunit", "path")]
+        # No extra path index: the unique constraint's index serves the subtree range
+        # on SQLite, and on PostgreSQL Django adds a varchar_pattern_ops twin for LIKE.
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(division_code__isnull=True)

@@ -152,7 +152,7 @@ def update_unit(
     active: bool | None = None,
 ) -> OrgUnit:
     """Rename, recode, reorder, retire or restore a unit, keeping its history."""
-    unit = OrgUnit.objects.select_for_update().select_related("parent").get(pk=unit.pk)
+    unit = OrgUnit.objects.select_for_update(of=("self",)).select_related("parent").get(pk=unit.pk)
     _require_in_scope(actor, unit, "name")
     before = snapshot(unit, UNIT_FIELDS)
     new_name = unit.name if name is None else name.strip()
@@ -279,7 +279,7 @@ def move_unit(
     """
     from jindu.core.scoping import scoped_models
 
-    unit = OrgUnit.objects.select_for_update().select_related("parent").get(pk=unit.pk)
+    unit = OrgUnit.objects.select_for_update(of=("self",)).select_related("parent").get(pk=unit.pk)
     new_parent = OrgUnit.objects.get(pk=new_parent.pk)
     _require_in_scope(actor, unit, "parent")
     _require_in_scope(actor, new_parent, "parent")
