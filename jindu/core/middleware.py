@@ -112,3 +112,26 @@ class AccessRuleMiddleware:
             )
             raise PermissionDenied
         return None
+
+
+class LanguageMiddleware:
+    """Chinese unless the user chose otherwise: the browser's Accept-Language is ignored.
+
+    County offices run on machines whose browsers may be set to English; the
+    working language is still Chinese. English is available from the user menu,
+    which stores the choice in the language cookie.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.utils import translation
+
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response
