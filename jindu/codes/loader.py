@@ -1,4 +1,6 @@
-"""Loads the code lists shipped with the package.
+"""Loads the code lists shipped with the package: ``codes/data/defaults.json`` and
+every installed app's own ``data/codes.json``, so that an area ships its lists
+beside its code.
 
 Adds what is missing and never overwrites what an administrator changed, so it
 is safe to run after every upgrade (it runs after ``migrate``).
@@ -15,6 +17,19 @@ from django.db import transaction
 from jindu.codes.models import CodeItem, CodeList
 
 DEFAULTS = Path(__file__).resolve().parent / "data" / "defaults.json"
+APP_FILE = Path("data") / "codes.json"
+
+
+def shipped_files() -> list[Path]:
+    """The defaults, then each installed app's ``data/codes.json`` in app order."""
+    from django.apps import apps
+
+    files = [DEFAULTS]
+    for config in apps.get_app_configs():
+        candidate = Path(config.path) / APP_FILE
+        if candidate.is_file() and candidate != DEFAULTS:
+            files.append(candidate)
+    return files
 
 
 def read_defaults(path: Path = DEFAULTS) -> list[dict[str, Any]]:
@@ -22,9 +37,11 @@ def read_defaults(path: Path = DEFAULTS) -> list[dict[str, Any]]:
 
 
 @transaction.atomic
-def load_defaults(path: Path = DEFAULTS) -> dict[str, int]:
+def load_defaults(path: Path | None = None) -> dict[str, int]:
+    """Load one file, or (``path`` None) every shipped file."""
+    paths = [path] if path is not None else shipped_files()
     added_lists = added_items = 0
-    for spec in read_defaults(path):
+    for spec in (spec for p in paths for spec in read_defaults(p)):
         code_list, created = CodeList.objects.get_or_create(
             key=spec["key"],
             defaults={
