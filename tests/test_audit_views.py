@@ -110,9 +110,30 @@ def test_filters_narrow_the_rows_and_the_search_is_audited_once(admin_client, pe
     search = _last(Action.AUDIT_SEARCHED)
     assert search.username == "audit_admin"
     assert search.detail_data["filters"] == query
-    # Paging through (or reloading) the same search is not audited again.
+    # Paging through the same search is not audited again ...
     admin_client.get(reverse("audit:list"), {**query, "before": rows[0].seq + 1})
     assert AuditEvent.objects.filter(action=Action.AUDIT_SEARCHED).count() == 1
+    # ... submitting it again is.
+    admin_client.get(reverse("audit:list"), {**query, "search": "1"})
+    assert AuditEvent.objects.filter(action=Action.AUDIT_SEARCHED).count() == 2
+
+
+def test_a_new_filter_in_a_paging_link_is_still_audited(admin_client):
+    admin_client.get(reverse("audit:list"), {"username": "a", "search": "1"})
+    admin_client.get(reverse("audit:list"), {"username": "b", "before": "999"})
+    searched = AuditEvent.objects.filter(action=Action.AUDIT_SEARCHED).order_by("seq")
+    assert [e.detail_data["filters"] for e in searched] == [{"username": "a"},
+                                                            {"username": "b"}]
+
+
+def test_search_button_marks_the_submission_and_paging_links_do_not(admin_client):
+    for i in range(PAGE_SIZE + 1):
+        record(actor=None, action=Action.IMPORTED, object_repr=f"导入{i}")
+    response = admin_client.get(reverse("audit:list"),
+                                {"action": Action.IMPORTED, "search": "1"})
+    html = response.content.decode()
+    assert 'name="search" value="1"' in html
+    assert "search=" not in response.context["older_query"]
 
 
 def test_each_filter_on_its_own_excludes_other_rows(admin_client, personas):

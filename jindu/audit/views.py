@@ -68,10 +68,16 @@ def _page(queryset: QuerySet[AuditEvent], before: int | None,
     return rows[:PAGE_SIZE], has_newer, has_older
 
 
-def _audit_search_once(request: HttpRequest, filters: dict[str, str]) -> None:
-    """Audit a search when its filters are new for this session, not on every page."""
+def _audit_search(request: HttpRequest, filters: dict[str, str]) -> None:
+    """Audit a submitted search, not each page of its results.
+
+    The search button marks a submission; paging links carry only the filters.
+    Filters that arrive without the mark but differ from the last audited search
+    (a hand-made URL) are audited too, so no search goes unrecorded.
+    """
     digest = hashlib.sha256(json.dumps(filters, sort_keys=True).encode()).hexdigest()
-    if request.session.get(_SESSION_LAST_SEARCH) == digest:
+    submitted = request.GET.get("search") == "1"
+    if not submitted and request.session.get(_SESSION_LAST_SEARCH) == digest:
         return
     with transaction.atomic():
         services.record(
@@ -95,7 +101,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
             filters = form.filters()
             queryset = form.apply(queryset)
             if filters:
-                _audit_search_once(request, filters)
+                _audit_search(request, filters)
         rows, has_newer, has_older = _page(
             queryset, _cursor(request.GET.get("before")), _cursor(request.GET.get("after"))
         )
@@ -131,7 +137,9 @@ def event_detail(request: HttpRequest, seq: int) -> HttpResponse:
     event = _visible(request.user).filter(seq=seq).first()
     if event is None:
         raise Http404(_("不存在或无权访问"))
-    head = AuditChainHead.objects.get(pk=1)
+    head = AuditChainHead.objects.filter(pk=1).first() or AuditChainHead(
+        seq=event.seq, hash="", anchor_seq=0, anchor_hash=GENESIS
+    )
     if event.seq == head.anchor_seq + 1:
         expected_prev = head.anchor_hash or GENESIS
     else:
