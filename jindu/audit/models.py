@@ -60,6 +60,9 @@ class AuditEvent(models.Model):
 
     objects = AuditQuerySet.as_manager()
 
+    # Evidence keeps the paths it was written with: a unit move leaves them alone.
+    org_path_frozen = True
+
     class Meta:
         db_table = "audit_event"
         ordering = ["-seq"]

@@ -85,6 +85,34 @@ def scoped_models() -> list[type[models.Model]]:
     ]
 
 
+# A unit's own path is rewritten by the move itself, before the columns that copy it.
+_OWN_PATH = ("orgs.orgunit", "path")
+
+
+def path_columns() -> list[tuple[type[models.Model], str]]:
+    """Every (model, field) holding a copied org path, which a unit move must rewrite.
+
+    Any ``OrgPathField`` counts, not only ``ScopedModel.org_path``: a record may
+    carry several (a transfer's two ends). A model that must keep paths as they
+    were when written (the audit log, which is evidence) says
+    ``org_path_frozen = True``.
+    """
+    from django.apps import apps
+
+    columns = []
+    for model in apps.get_models():
+        if model._meta.abstract or model._meta.proxy or not model._meta.managed:
+            continue
+        if getattr(model, "org_path_frozen", False):
+            continue
+        for field in model._meta.concrete_fields:
+            if (model._meta.label_lower, field.name) == _OWN_PATH:
+                continue
+            if isinstance(field, OrgPathField):
+                columns.append((model, field.name))
+    return columns
+
+
 def get_in_scope_or_404(model_or_qs: type[M] | models.QuerySet, user: Any, **lookup: Any) -> M:
     """Fetch one object inside the user's scope, or answer 404 as if it did not exist."""
     qs = model_or_qs.objects.all() if isinstance(model_or_qs, type) else model_or_qs

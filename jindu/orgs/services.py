@@ -277,7 +277,7 @@ def move_unit(
     A unit whose division code does not fit the new parent is given a new code
     (``division_code``) in the same step, and the codes below it follow.
     """
-    from jindu.core.scoping import scoped_models
+    from jindu.core.scoping import path_columns
 
     unit = OrgUnit.objects.select_for_update(of=("self",)).select_related("parent").get(pk=unit.pk)
     new_parent = OrgUnit.objects.get(pk=new_parent.pk)
@@ -340,12 +340,13 @@ def move_unit(
     )
     OrgUnit.objects.filter(pk=unit.pk).update(parent=new_parent)
     rewritten = {}
-    for model in scoped_models():
-        count = model.objects.within(old_path).update(
-            org_path=Concat(Value(new_path), Substr("org_path", start))
+    for model, field in path_columns():
+        count = model._default_manager.filter(**{f"{field}__subtree": old_path}).update(
+            **{field: Concat(Value(new_path), Substr(field, start))}
         )
         if count:
-            rewritten[model._meta.label_lower] = count
+            key = model._meta.label_lower
+            rewritten[key if field == "org_path" else f"{key}.{field}"] = count
     unit.refresh_from_db()
     OrgUnitHistory.objects.create(
         unit=unit,
