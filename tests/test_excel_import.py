@@ -11,7 +11,7 @@ import pytest
 
 from jindu.audit.actions import Action
 from jindu.audit.models import AuditEvent
-from jindu.core import excel_import as ei
+from jindu.core import excel_stash
 from jindu.core.excel_import import (
     CellError,
     Field,
@@ -296,6 +296,14 @@ def test_every_row_is_checked_and_errors_name_row_and_column():
 
 
 @pytest.mark.django_db
+def test_cells_of_nothing_but_spaces_count_as_empty():
+    data = make_xlsx([["姓名", "出生日期", "次数"], ["\u3000 ", " ", 2], ["张三", "\u3000", 1]])
+    first, second = validate(PeopleSpec(), data).rows
+    assert first.errors == [("name", "此项必填")]
+    assert second.errors == [] and second.values["born"] is None
+
+
+@pytest.mark.django_db
 def test_all_or_nothing_writes_nothing_when_a_row_is_wrong_and_audits_the_refusal():
     spec = PeopleSpec()
     result = commit(validate(spec, _sheet_with_errors()), partial=False)
@@ -358,18 +366,18 @@ def test_the_upload_stash_is_encrypted_and_belongs_to_its_uploader(personas, set
     from pathlib import Path
 
     data = make_xlsx([["姓名"], ["张三"]])
-    token = ei.stash_upload(user=personas.cadre_a, data=data, filename="名单.xlsx",
+    token = excel_stash.stash_upload(user=personas.cadre_a, data=data, filename="名单.xlsx",
                             options={"x": 1})
-    assert ei.read_upload(user=personas.cadre_a, token=token) == (data, "名单.xlsx", {"x": 1})
-    with pytest.raises(ei.StashMissing):
-        ei.read_upload(user=personas.cadre_b, token=token)
-    with pytest.raises(ei.StashMissing):
-        ei.read_upload(user=personas.cadre_a, token="../../etc/passwd")
+    assert excel_stash.read_upload(user=personas.cadre_a, token=token) == (data, "名单.xlsx", {"x": 1})
+    with pytest.raises(excel_stash.StashMissing):
+        excel_stash.read_upload(user=personas.cadre_b, token=token)
+    with pytest.raises(excel_stash.StashMissing):
+        excel_stash.read_upload(user=personas.cadre_a, token="../../etc/passwd")
     stored = b"".join(p.read_bytes() for p in (Path(settings.VAR_DIR) / "imports").iterdir())
     assert "张三".encode() not in stored and data[:50] not in stored
-    ei.drop_upload(user=personas.cadre_a, token=token)
-    with pytest.raises(ei.StashMissing):
-        ei.read_upload(user=personas.cadre_a, token=token)
+    excel_stash.drop_upload(user=personas.cadre_a, token=token)
+    with pytest.raises(excel_stash.StashMissing):
+        excel_stash.read_upload(user=personas.cadre_a, token=token)
 
 
 @pytest.mark.django_db

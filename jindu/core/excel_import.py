@@ -10,6 +10,7 @@ every row, collecting errors by the row number and column header the user sees
 in Excel. Nothing is written then: ``commit`` writes in one transaction, either
 all-or-nothing or valid rows only, and audits the run. ``RejectedRowsExporter``
 gives the rejected rows back as a sheet with a "错误说明" column.
+``jindu.core.excel_stash`` keeps an upload between the preview and the confirm.
 
 Speed matters (a legacy register has 100,000 rows): the base issues no query
 per row; a spec loads what it looks up once, in ``prefetch``.
@@ -17,10 +18,7 @@ per row; a spec loads what it looks up once, in ``prefetch``.
 
 from __future__ import annotations
 
-import base64
-import json
 import re
-import secrets
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -28,7 +26,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -432,7 +429,9 @@ def _read_with_openpyxl(data: bytes) -> Iterator[SheetData]:
             if sheet.sheet_state != "visible":
                 continue
             rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-            yield SheetData(sheet.title, rows)
+            # A grid like calamine's: every row as wide as the widest.
+            width = max((len(row) for row in rows), default=0)
+            yield SheetData(sheet.title, [row + [None] * (width - len(row)) for row in rows])
     finally:
         workbook.close()
 
@@ -653,55 +652,54 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _blank_row(cells: list[Any]) -> bool:
-    for value in cells:
-        if value is None or value == "":
-            continue
-        if type(value) is str and not value.strip(_BLANK_CHARS):
-            continue
-        return False
-    return True
+def _blank(value: Any) -> bool:
+    if value is None or value == "":
+        return True
+    return value.__class__ is str and not value.strip(_BLANK_CHARS)
 
 
 def _parse_rows(spec: ImportSpec, header: Header, sheet: SheetData) -> list[ImportRow]:
+    # Written for speed (a legacy register has 100,000 rows of 20 columns): the
+    # sheet is a full grid (every row equally wide), so cells are read by index.
     columns = [
         (c, f.key, f.parse, f.required, f.default) for c, f in sorted(header.columns.items())
     ]
     absent = [(f.key, f.default) for f in spec.fields if f not in header.columns.values()]
-    first, last = header.first_col, header.last_col
-    span = range(first, last + 1)
-    header_cells = sheet.rows[header.row_number - 1]
+    first, stop = header.first_col, header.last_col + 1
     header_keys = {c: header_key(label) for c, label in header.labels.items()}
-    probe_col = next(iter(header_keys))
-    probe_raw = header_cells[probe_col]
+    probe_col = columns[0][0]
+    probe_raw = sheet.rows[header.row_number - 1][probe_col]
     required_msg = _("此项必填")
     rows: list[ImportRow] = []
-    for index in range(header.row_number, len(sheet.rows)):
-        cells = sheet.rows[index]
-        if _blank_row(cells):
+    number = header.row_number
+    for cells in sheet.rows[header.row_number :]:
+        number += 1
+        probe = cells[probe_col]
+        if _blank(probe) and all(_blank(v) for v in cells):
             continue
-        width = len(cells)
         # Some sheets repeat the header on every printed page.
-        if (
-            probe_col < width
-            and cells[probe_col] == probe_raw
-            and all(header_key(cells[c]) == k for c, k in header_keys.items() if c < width)
-        ):
+        if probe == probe_raw and all(header_key(cells[c]) == k for c, k in header_keys.items()):
             continue
-        row = ImportRow(index + 1, [cells[c] if c < width else "" for c in span])
+        row = ImportRow(number, cells[first:stop])
         values = row.values
         for c, key, parse, required, default in columns:
-            raw = cells[c] if c < width else None
-            if raw is None or raw == "" or (type(raw) is str and not raw.strip(_BLANK_CHARS)):
-                if required:
-                    row.errors.append((key, required_msg))
-                values[key] = default
-                continue
-            try:
-                values[key] = parse(raw)
-            except CellError as exc:
-                row.errors.append((key, str(exc)))
-                values[key] = default
+            raw = cells[c]
+            if raw is not None and raw != "":
+                try:
+                    value = parse(raw)
+                except CellError as exc:
+                    if not _blank(raw):
+                        row.errors.append((key, str(exc)))
+                        values[key] = default
+                        continue
+                else:
+                    # Only a cell of spaces parses to nothing; it counts as empty.
+                    if value != "":
+                        values[key] = value
+                        continue
+            if required:
+                row.errors.append((key, required_msg))
+            values[key] = default
         for key, default in absent:
             values[key] = default
         rows.append(row)
@@ -817,91 +815,3 @@ class RejectedRowsExporter(Exporter):
 
     def rows(self) -> Iterable[Sequence[Any]]:
         return self._rows
-
-
-# ------------------------------------------------------------------ upload stash
-
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-STASH_HOURS = 24
-
-
-class StashMissing(Exception):
-    pass
-
-
-def _stash_dir() -> Path:
-    path = Path(settings.VAR_DIR) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _stash_path(user: Any, token: str, suffix: str) -> Path:
-    if not _TOKEN.match(token or ""):
-        raise StashMissing(token)
-    return _stash_dir() / f"{int(user.pk)}-{token}.{suffix}"
-
-
-def _seal(user: Any, token: str, payload: dict[str, Any]) -> bytes:
-    from jindu.core.crypto import encrypt
-
-    text_ = json.dumps(payload, ensure_ascii=False)
-    return encrypt(text_, associated=f"import:{user.pk}:{token}".encode())
-
-
-def _unseal(user: Any, token: str, blob: bytes) -> dict[str, Any]:
-    from jindu.core.crypto import DecryptionError, decrypt
-
-    try:
-        return json.loads(decrypt(blob, associated=f"import:{user.pk}:{token}".encode()))
-    except DecryptionError as exc:
-        raise StashMissing(token) from exc
-
-
-def _sweep() -> None:
-    """Uploads are kept for a day; a sheet of personal data must not linger on disk."""
-    cutoff = time.time() - STASH_HOURS * 3600
-    for path in _stash_dir().iterdir():
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-        except OSError:
-            continue
-
-
-def stash_upload(
-    *, user: Any, data: bytes, filename: str, options: dict[str, Any] | None = None
-) -> str:
-    """Keep an uploaded sheet (encrypted, for its uploader only) between preview and confirm."""
-    _sweep()
-    token = secrets.token_urlsafe(18)
-    payload = {
-        "filename": filename,
-        "options": options or {},
-        "data": base64.b64encode(data).decode("ascii"),
-    }
-    _stash_path(user, token, "upload").write_bytes(_seal(user, token, payload))
-    return token
-
-
-def read_upload(*, user: Any, token: str) -> tuple[bytes, str, dict[str, Any]]:
-    path = _stash_path(user, token, "upload")
-    if not path.exists():
-        raise StashMissing(token)
-    payload = _unseal(user, token, path.read_bytes())
-    return base64.b64decode(payload["data"]), payload["filename"], payload["options"]
-
-
-def save_outcome(*, user: Any, token: str, outcome: dict[str, Any]) -> None:
-    _stash_path(user, token, "outcome").write_bytes(_seal(user, token, outcome))
-
-
-def read_outcome(*, user: Any, token: str) -> dict[str, Any]:
-    path = _stash_path(user, token, "outcome")
-    if not path.exists():
-        raise StashMissing(token)
-    return _unseal(user, token, path.read_bytes())
-
-
-def drop_upload(*, user: Any, token: str) -> None:
-    """The upload goes once written; the outcome (counts, rejected rows) stays for the download."""
-    _stash_path(user, token, "upload").unlink(missing_ok=True)

@@ -21,15 +21,17 @@ from jindu.core.excel_import import (
     ImportSpec,
     ImportWriteError,
     RejectedRowsExporter,
-    StashMissing,
     commit,
-    drop_upload,
     max_upload_bytes,
+    validate,
+)
+from jindu.core.excel_stash import (
+    StashMissing,
+    drop_upload,
     read_outcome,
     read_upload,
     save_outcome,
     stash_upload,
-    validate,
 )
 from jindu.orgs.forms import ImportUploadForm
 
