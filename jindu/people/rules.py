@@ -10,11 +10,18 @@ away without leave and not back. A "4+X" help team missing one of its four.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
+
+from django.utils.translation import gettext as _
 
 from jindu.people.models import Absence, FollowUpPolicy, Measure, Person, TeamMember
 from jindu.people.schedule import SCHEDULED_KINDS
+
+# Passed as ``measure`` when the caller has not looked the measure up.
+_LOOK_UP: Any = object()
 
 
 @dataclass
@@ -25,6 +32,11 @@ class Flags:
     lost_contact: bool = False
     absconded: bool = False
     team_missing: list[str] = field(default_factory=list)
+
+    @property
+    def needs_action(self) -> bool:
+        """A flag that puts the person on the township's overdue list."""
+        return bool(self.serious_breach or self.not_reported or self.lost_contact or self.absconded)
 
     @property
     def any(self) -> bool:
@@ -39,17 +51,36 @@ class Flags:
     def labels(self) -> list[str]:
         result = list(self.serious_breach)
         if self.not_reported:
-            result.append(f"逾期未报到（应于{self.report_deadline:%Y-%m-%d}前报到）")
+            result.append(
+                _("逾期未报到（应于%(day)s前报到）") % {"day": f"{self.report_deadline:%Y-%m-%d}"}
+            )
         if self.lost_contact:
-            result.append("失控")
+            result.append(_("失控"))
         if self.absconded:
-            result.append("脱管")
+            result.append(_("脱管"))
         if self.team_missing:
-            result.append("帮教小组缺" + "、".join(self.team_missing))
+            result.append(_("帮教小组缺%(roles)s") % {"roles": "、".join(self.team_missing)})
         return result
 
 
-def days_away(absences: list[Absence], start: date, today: date) -> int:
+def measure_anchor(measure: Measure) -> date:
+    """The day a measure starts counting: report-in, else start, else the decision."""
+    return measure.report_in_date or measure.start_date or measure.decision_date
+
+
+def measure_until(measure: Measure) -> date | None:
+    return measure.ended_on or measure.planned_end
+
+
+def is_running(measure: Measure | None, today: date) -> bool:
+    """The same rule as the person's status: from the anchor until the end (or planned end)."""
+    if measure is None:
+        return False
+    until = measure_until(measure)
+    return measure_anchor(measure) <= today and (until is None or today < until)
+
+
+def days_away(absences: Iterable[Absence], start: date, today: date) -> int:
     total = 0
     for a in absences:
         if a.authorised:
@@ -61,25 +92,24 @@ def days_away(absences: list[Absence], start: date, today: date) -> int:
 
 
 def breach_reasons(
-    measure: Measure, absences: list[Absence], policy: FollowUpPolicy, today: date
+    measure: Measure, absences: Iterable[Absence], policy: FollowUpPolicy, today: date
 ) -> list[str]:
     reasons = []
     if measure.evaded_count >= policy.breach_evaded:
-        reasons.append(f"逃避检测{measure.evaded_count}次")
+        reasons.append(_("逃避检测%(n)d次") % {"n": measure.evaded_count})
     if measure.refused_count >= policy.breach_refused:
-        reasons.append(f"拒绝检测{measure.refused_count}次")
+        reasons.append(_("拒绝检测%(n)d次") % {"n": measure.refused_count})
     own = [a for a in absences if a.measure_id == measure.pk]
     departures = sum(1 for a in own if not a.authorised)
     if departures >= policy.breach_departures:
-        reasons.append(f"擅自离开本县{departures}次")
-    start = measure.report_in_date or measure.start_date or measure.decision_date
-    away = days_away(own, start, today)
+        reasons.append(_("擅自离开本县%(n)d次") % {"n": departures})
+    away = days_away(own, measure_anchor(measure), today)
     if away > policy.breach_days_away:
-        reasons.append(f"擅自离开累计{away}天")
-    return [f"严重违反协议：{r}" for r in reasons]
+        reasons.append(_("擅自离开累计%(n)d天") % {"n": away})
+    return [_("严重违反协议：%(reason)s") % {"reason": r} for r in reasons]
 
 
-def team_missing(members: list[TeamMember]) -> list[str]:
+def team_missing(members: Iterable[TeamMember]) -> list[str]:
     present = {m.role for m in members if m.left_on is None}
     return [TeamMember.Role(role).label for role in TeamMember.REQUIRED if role not in present]
 
@@ -89,39 +119,50 @@ def flags_for(
     *,
     today: date,
     policy: FollowUpPolicy | None = None,
-    measure: Measure | None = None,
-    absences: list[Absence] | None = None,
-    members: list[TeamMember] | None = None,
+    measure: Measure | None = _LOOK_UP,
+    absences: Iterable[Absence] | None = None,
+    members: Iterable[TeamMember] | None = None,
 ) -> Flags:
-    """Every flag for one person; pass prefetched rows to avoid queries in a list."""
+    """Every flag for one person; pass prefetched rows to avoid queries in a list.
+
+    ``measure`` is the person's latest measure; pass None when the caller knows
+    there is none, so that nothing is looked up.
+    """
     policy = policy or FollowUpPolicy.current()
     flags = Flags()
     if person.died_on or person.moved_away_on:
         return flags
-    if measure is None and person.measure_kind:
-        measure = person.measures.order_by("-decision_date", "-id").first()
-    running = measure is not None and (measure.ended_on is None or measure.ended_on > today)
-    if absences is None:
-        absences = list(person.absences.all())
+    if measure is _LOOK_UP:
+        measure = (
+            person.measures.order_by("-decision_date", "-id").first()
+            if person.measure_kind
+            else None
+        )
+    absences = list(person.absences.defer("destination") if absences is None else absences)
     flags.absconded = any(not a.authorised and a.returned_on is None for a in absences)
-    if running and measure.kind in SCHEDULED_KINDS:
-        if measure.report_in_date is None:
-            deadline = measure.decision_date + timedelta(days=policy.report_in_days)
-            flags.report_deadline = deadline
-            flags.not_reported = today > deadline
-        flags.serious_breach = breach_reasons(measure, absences, policy, today)
-        anchor = measure.report_in_date or measure.decision_date
-        last = person.last_contact_on or anchor
-        flags.lost_contact = (today - last).days > policy.lost_contact_days
-        if members is None:
-            members = list(person.team.all())
-        flags.team_missing = team_missing(members)
+    if measure is None or measure.kind not in SCHEDULED_KINDS:
+        return flags
+    if measure.report_in_date is None and not measure.ended_on:
+        deadline = measure.decision_date + timedelta(days=policy.report_in_days)
+        flags.report_deadline = deadline
+        flags.not_reported = today > deadline
+    if not is_running(measure, today):
+        return flags
+    flags.serious_breach = breach_reasons(measure, absences, policy, today)
+    anchor = measure_anchor(measure)
+    last = max(person.last_contact_on or anchor, anchor)
+    flags.lost_contact = (today - last).days > policy.lost_contact_days
+    if members is None:
+        members = list(person.team.filter(left_on__isnull=True).defer("phone"))
+    flags.team_missing = team_missing(members)
     return flags
 
 
-def bulk_flags(people: list[Person], today: date) -> dict[int, Flags]:
+def bulk_flags(
+    people: list[Person], today: date, policy: FollowUpPolicy | None = None
+) -> dict[int, Flags]:
     """Flags for a page of people in four queries, whatever the page size."""
-    policy = FollowUpPolicy.current()
+    policy = policy or FollowUpPolicy.current()
     ids = [p.pk for p in people]
     measures: dict[int, Measure] = {}
     for m in Measure.objects.filter(person_id__in=ids).order_by("person_id", "decision_date", "id"):
@@ -130,7 +171,7 @@ def bulk_flags(people: list[Person], today: date) -> dict[int, Flags]:
     for a in Absence.objects.filter(person_id__in=ids).defer("destination"):
         absences.setdefault(a.person_id, []).append(a)
     members: dict[int, list[TeamMember]] = {}
-    for t in TeamMember.objects.filter(person_id__in=ids).defer("phone"):
+    for t in TeamMember.objects.filter(person_id__in=ids, left_on__isnull=True).defer("phone"):
         members.setdefault(t.person_id, []).append(t)
     return {
         p.pk: flags_for(

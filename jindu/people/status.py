@@ -8,6 +8,7 @@ the same rule.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from django.db import models
 from django.db.models import Case, Q, Value, When
@@ -38,9 +39,10 @@ KIND_STATUS = {
     "other": Status.TREATMENT,
 }
 UNDER_COMMUNITY = (Status.COMMUNITY_DETOX, Status.COMMUNITY_REHAB)
+COMMUNITY_KINDS = ("community_detox", "community_rehab")
 
 
-def status_on(person, day: date, abstinence_years: int = 3) -> Status:
+def status_on(person: Any, day: date, abstinence_years: int = 3) -> Status:
     if person.died_on and person.died_on <= day:
         return Status.DIED
     if person.moved_away_on and person.moved_away_on <= day:
@@ -86,14 +88,25 @@ def annotate_status(qs: models.QuerySet, day: date, abstinence_years: int = 3) -
     return qs.annotate(status=status_case(day, abstinence_years))
 
 
+def under_community_q(day: date) -> Q:
+    """Alive, here, and under a community detox or rehab running on ``day``."""
+    return (
+        Q(measure_kind__in=COMMUNITY_KINDS, measure_anchor__lte=day)
+        & (Q(measure_until__isnull=True) | Q(measure_until__gt=day))
+        & Q(died_on__isnull=True, moved_away_on__isnull=True)
+    )
+
+
 def lost_contact_q(day: date, days: int) -> Q:
     """Under a community measure and no contact for ``days`` days: lost from control (失控)."""
     cutoff = day - timedelta(days=days)
     running = Q(measure_anchor__lte=day) & (
         Q(measure_until__isnull=True) | Q(measure_until__gt=day)
     )
-    community = Q(measure_kind__in=["community_detox", "community_rehab"])
-    no_contact = Q(last_contact_on__lt=cutoff) | Q(
-        last_contact_on__isnull=True, measure_anchor__lt=cutoff
+    community = Q(measure_kind__in=COMMUNITY_KINDS)
+    # The later of the last contact and the measure's start: a contact from before
+    # the measure does not make a person lost on the day they report in.
+    no_contact = Q(measure_anchor__lt=cutoff) & (
+        Q(last_contact_on__isnull=True) | Q(last_contact_on__lt=cutoff)
     )
     return running & community & no_contact & Q(died_on__isnull=True, moved_away_on__isnull=True)
