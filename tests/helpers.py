@@ -31,8 +31,9 @@ def fresh_totp_code(user: Any) -> str:
     raise AssertionError("every code in the drift window has been used; move the clock on")
 
 
-def sign_in_via_page(client: Any, user: Any, password: str | None = None,
-                     *, next_url: str | None = None) -> Any:
+def sign_in_via_page(
+    client: Any, user: Any, password: str | None = None, *, next_url: str | None = None
+) -> Any:
     """Sign in through the real pages: password, then the TOTP or enrolment step if asked.
 
     Returns the last response (a redirect when signing in succeeded).
@@ -45,7 +46,8 @@ def sign_in_via_page(client: Any, user: Any, password: str | None = None,
     response = client.post(reverse("accounts:login"), data)
     step = getattr(response, "url", "")
     if response.status_code == 302 and step in (
-        reverse("accounts:login_totp"), reverse("accounts:login_enrol")
+        reverse("accounts:login_totp"),
+        reverse("accounts:login_enrol"),
     ):
         response = client.post(step, {"code": fresh_totp_code(user)})
     return response

@@ -43,24 +43,40 @@ class Personas:
 
 
 def build_territory() -> Territory:
-    county = orgs.create_unit(actor=None, name="青岚县", level="county", parent=None,
-                              division_code="621199000000")
-    township_a = orgs.create_unit(actor=None, name="甲镇", level="township", parent=county,
-                                  division_code="621199100000")
-    village_a = orgs.create_unit(actor=None, name="甲一村", level="village", parent=township_a,
-                                 division_code="621199100201")
+    county = orgs.create_unit(
+        actor=None, name="青岚县", level="county", parent=None, division_code="621199000000"
+    )
+    township_a = orgs.create_unit(
+        actor=None, name="甲镇", level="township", parent=county, division_code="621199100000"
+    )
+    village_a = orgs.create_unit(
+        actor=None, name="甲一村", level="village", parent=township_a, division_code="621199100201"
+    )
     grid_a = orgs.create_unit(actor=None, name="甲一村第一网格", level="grid", parent=village_a)
-    township_b = orgs.create_unit(actor=None, name="乙镇", level="township", parent=county,
-                                  division_code="621199101000")
-    village_b = orgs.create_unit(actor=None, name="乙一村", level="village", parent=township_b,
-                                 division_code="621199101201")
+    township_b = orgs.create_unit(
+        actor=None, name="乙镇", level="township", parent=county, division_code="621199101000"
+    )
+    village_b = orgs.create_unit(
+        actor=None, name="乙一村", level="village", parent=township_b, division_code="621199101201"
+    )
     grid_b = orgs.create_unit(actor=None, name="乙一村第一网格", level="grid", parent=village_b)
-    police = orgs.create_department(actor=None, county=county, name="青岚县公安局",
-                                    short_name="公安局", duties="打击毒品违法犯罪，查处吸毒人员。")
-    education = orgs.create_department(actor=None, county=county, name="青岚县教育局",
-                                       short_name="教育局", duties="青少年毒品预防教育。")
-    return Territory(county, township_a, village_a, grid_a, township_b, village_b, grid_b,
-                     police, education)
+    police = orgs.create_department(
+        actor=None,
+        county=county,
+        name="青岚县公安局",
+        short_name="公安局",
+        duties="打击毒品违法犯罪，查处吸毒人员。",
+    )
+    education = orgs.create_department(
+        actor=None,
+        county=county,
+        name="青岚县教育局",
+        short_name="教育局",
+        duties="青少年毒品预防教育。",
+    )
+    return Territory(
+        county, township_a, village_a, grid_a, township_b, village_b, grid_b, police, education
+    )
 
 
 # name: (role or None, unit attribute, department attribute or None, full name)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 os.environ.setdefault("JINDU_VAR_DIR", tempfile.mkdtemp(prefix="jindu-test-"))
 os.environ.setdefault(
-    "JINDU_SECRET_KEY", "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: E501
+    "JINDU_SECRET_KEY",
+    "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",  # noqa: E501
 )
 os.environ.setdefault("JINDU_DATA_KEY", "test-only-data-key-0123456789")
 os.environ.setdefault(

@@ -29,8 +29,13 @@ def admin(client, personas):
 def township_sys_admin(territory):
     """A system administrator whose unit is 甲镇: 乙镇's accounts are outside their reach."""
     return services.create_user(
-        actor=None, username="sys_a", full_name="甲镇系统员", org_unit=territory.township_a,
-        password=PASSWORD, roles={"sys_admin"}, must_change_password=False,
+        actor=None,
+        username="sys_a",
+        full_name="甲镇系统员",
+        org_unit=territory.township_a,
+        password=PASSWORD,
+        roles={"sys_admin"},
+        must_change_password=False,
     )
 
 
@@ -49,8 +54,13 @@ def test_account_pages_are_refused_to_everyone_but_the_system_admin(client, pers
     target = personas.cadre_b.pk
     for url in [LIST, CREATE, *account_urls(target)]:
         assert client.get(url).status_code == 403, url
-    assert client.post(CREATE, {"username": "x_new", "full_name": "某",
-                                "org_unit": personas.territory.county.pk}).status_code == 403
+    assert (
+        client.post(
+            CREATE,
+            {"username": "x_new", "full_name": "某", "org_unit": personas.territory.county.pk},
+        ).status_code
+        == 403
+    )
     assert client.post(reverse("accounts:account_set_active", args=[target])).status_code == 403
     assert not User.objects.filter(username="x_new").exists()
     assert User.objects.get(pk=target).is_active
@@ -68,8 +78,10 @@ def test_account_outside_the_admins_unit_is_404(client, personas, township_sys_a
         assert client.get(url).status_code == 404, url
         assert client.post(url).status_code == 404, url
     assert User.objects.get(pk=personas.cadre_b.pk).is_active
-    assert client.get(reverse("accounts:account_detail",
-                              args=[personas.cadre_a.pk])).status_code == 200
+    assert (
+        client.get(reverse("accounts:account_detail", args=[personas.cadre_a.pk])).status_code
+        == 200
+    )
 
 
 def test_unknown_account_is_404(admin):
@@ -108,8 +120,9 @@ def test_list_filters_by_status(admin, personas):
     assert ">leader<" not in active and ">cadre_a<" in active
 
 
-def test_list_of_a_township_admin_shows_only_their_township(client, personas,
-                                                            township_sys_admin, territory):
+def test_list_of_a_township_admin_shows_only_their_township(
+    client, personas, township_sys_admin, territory
+):
     sign_in(client, township_sys_admin)
     html = client.get(LIST).content.decode()
     assert "cadre_a" in html
@@ -127,8 +140,15 @@ def test_list_shows_no_personal_data_fields(admin, personas):
 
 # ------------------------------------------------------------------ create
 def test_create_with_a_generated_password_shows_it_once(admin, personas, territory):
-    response = admin.post(CREATE, {"username": "new_cadre", "full_name": "新专干",
-                                   "org_unit": territory.township_a.pk, "password": ""})
+    response = admin.post(
+        CREATE,
+        {
+            "username": "new_cadre",
+            "full_name": "新专干",
+            "org_unit": territory.township_a.pk,
+            "password": "",
+        },
+    )
     assert response.status_code == 200
     html = response.content.decode()
     password = re.search(r'id="generated-password">([^<]+)<', html).group(1)
@@ -138,32 +158,43 @@ def test_create_with_a_generated_password_shows_it_once(admin, personas, territo
     assert user.role_codes == frozenset()
     assert user.org_unit == territory.township_a
     assert "no-store" in response["Cache-Control"] or "no-cache" in response["Cache-Control"]
-    assert password not in admin.get(reverse("accounts:account_detail",
-                                             args=[user.pk])).content.decode()
+    assert (
+        password
+        not in admin.get(reverse("accounts:account_detail", args=[user.pk])).content.decode()
+    )
     event = AuditEvent.objects.get(action=Action.ACCOUNT_CREATED, object_id=str(user.pk))
     assert event.username == "sys_admin"
     assert password not in event.detail
 
     first = Client()
     assert sign_in_via_page(first, user, password=password).url == reverse(
-        "accounts:password_change")
+        "accounts:password_change"
+    )
 
 
 def test_create_with_a_typed_password(admin, personas, territory):
-    response = admin.post(CREATE, {"username": "typed_one", "full_name": "某某",
-                                   "org_unit": territory.county.pk,
-                                   "department": territory.education_dept.pk,
-                                   "password": "Given#Pass2026"})
+    response = admin.post(
+        CREATE,
+        {
+            "username": "typed_one",
+            "full_name": "某某",
+            "org_unit": territory.county.pk,
+            "department": territory.education_dept.pk,
+            "password": "Given#Pass2026",
+        },
+    )
     user = User.objects.get(username="typed_one")
     assert response.url == reverse("accounts:account_detail", args=[user.pk])
     assert user.check_password("Given#Pass2026")
     assert user.department == territory.education_dept
 
 
-def test_create_refuses_a_taken_username_in_any_case_and_keeps_the_input(admin, personas,
-                                                                        territory):
-    response = admin.post(CREATE, {"username": "CADRE_A", "full_name": "重名者",
-                                   "org_unit": territory.township_a.pk})
+def test_create_refuses_a_taken_username_in_any_case_and_keeps_the_input(
+    admin, personas, territory
+):
+    response = admin.post(
+        CREATE, {"username": "CADRE_A", "full_name": "重名者", "org_unit": territory.township_a.pk}
+    )
     html = response.content.decode()
     assert "该用户名已被使用" in html
     assert 'value="CADRE_A"' in html
@@ -172,26 +203,36 @@ def test_create_refuses_a_taken_username_in_any_case_and_keeps_the_input(admin, 
 
 
 def test_create_refuses_a_weak_password_in_chinese(admin, territory):
-    response = admin.post(CREATE, {"username": "weak_one", "full_name": "某",
-                                   "org_unit": territory.county.pk, "password": "weak"})
+    response = admin.post(
+        CREATE,
+        {
+            "username": "weak_one",
+            "full_name": "某",
+            "org_unit": territory.county.pk,
+            "password": "weak",
+        },
+    )
     assert "密码至少需要8位" in response.content.decode()
     assert not User.objects.filter(username="weak_one").exists()
 
 
 def test_create_refuses_a_bad_username(admin, territory):
-    response = admin.post(CREATE, {"username": "张 三", "full_name": "张三",
-                                   "org_unit": territory.county.pk})
+    response = admin.post(
+        CREATE, {"username": "张 三", "full_name": "张三", "org_unit": territory.county.pk}
+    )
     assert "只能包含字母、数字" in response.content.decode()
 
 
-def test_create_offers_and_accepts_only_units_in_the_admins_subtree(client, territory,
-                                                                   township_sys_admin):
+def test_create_offers_and_accepts_only_units_in_the_admins_subtree(
+    client, territory, township_sys_admin
+):
     sign_in(client, township_sys_admin)
     form = client.get(CREATE).content.decode()
     assert "甲一村" in form
     assert "乙镇" not in form and "乙一村" not in form
-    response = client.post(CREATE, {"username": "sneaky", "full_name": "某",
-                                    "org_unit": territory.township_b.pk})
+    response = client.post(
+        CREATE, {"username": "sneaky", "full_name": "某", "org_unit": territory.township_b.pk}
+    )
     assert "所选单位不存在或不在您的管理范围内" in response.content.decode()
     assert not User.objects.filter(username="sneaky").exists()
 
@@ -220,8 +261,9 @@ def test_disable_needs_confirmation_then_disables_and_audits(admin, personas):
     admin.post(url)
 
     assert not User.objects.get(pk=personas.cadre_a.pk).is_active
-    assert AuditEvent.objects.filter(action=Action.ACCOUNT_DISABLED,
-                                     object_id=str(personas.cadre_a.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action=Action.ACCOUNT_DISABLED, object_id=str(personas.cadre_a.pk)
+    ).exists()
     assert sign_in_via_page(Client(), personas.cadre_a).status_code == 200
 
     admin.post(url)
@@ -235,8 +277,9 @@ def test_admin_cannot_disable_themselves(admin, personas):
 
 
 def test_last_security_admin_cannot_be_disabled(admin, personas):
-    response = admin.post(reverse("accounts:account_set_active", args=[personas.sec_admin.pk]),
-                          follow=True)
+    response = admin.post(
+        reverse("accounts:account_set_active", args=[personas.sec_admin.pk]), follow=True
+    )
     assert "唯一启用的安全管理员" in response.content.decode()
     assert User.objects.get(pk=personas.sec_admin.pk).is_active
 

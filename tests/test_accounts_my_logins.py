@@ -13,8 +13,12 @@ MY_LOGINS = "/accounts/my-logins/"
 
 
 def test_user_sees_their_own_logins_and_failures(client, personas):
-    client.post(reverse("accounts:login"), {"username": "cadre_a", "password": "Wrong#Pass1"},
-                REMOTE_ADDR="10.1.2.3", HTTP_USER_AGENT="FailBrowser/1.0")
+    client.post(
+        reverse("accounts:login"),
+        {"username": "cadre_a", "password": "Wrong#Pass1"},
+        REMOTE_ADDR="10.1.2.3",
+        HTTP_USER_AGENT="FailBrowser/1.0",
+    )
     sign_in_via_page(client, personas.cadre_a)
     html = client.get(MY_LOGINS).content.decode()
     assert "10.1.2.3" in html
@@ -24,19 +28,29 @@ def test_user_sees_their_own_logins_and_failures(client, personas):
 
 
 def test_user_does_not_see_other_peoples_logins(client, personas):
-    client.post(reverse("accounts:login"), {"username": "cadre_b", "password": "Wrong#Pass1"},
-                REMOTE_ADDR="10.9.9.9")
+    client.post(
+        reverse("accounts:login"),
+        {"username": "cadre_b", "password": "Wrong#Pass1"},
+        REMOTE_ADDR="10.9.9.9",
+    )
     sign_in_via_page(client, personas.cadre_a)
     html = client.get(MY_LOGINS).content.decode()
     assert "10.9.9.9" not in html
 
 
 def test_only_the_last_fifty_are_shown(client, personas):
-    LoginAttempt.objects.bulk_create([
-        LoginAttempt(username="cadre_a", user=personas.cadre_a, client_address=f"10.0.{i}.1",
-                     success=False, reason="bad_password")
-        for i in range(60)
-    ])
+    LoginAttempt.objects.bulk_create(
+        [
+            LoginAttempt(
+                username="cadre_a",
+                user=personas.cadre_a,
+                client_address=f"10.0.{i}.1",
+                success=False,
+                reason="bad_password",
+            )
+            for i in range(60)
+        ]
+    )
     sign_in(client, personas.cadre_a)
     html = client.get(MY_LOGINS).content.decode()
     assert html.count("<tr>") == 51

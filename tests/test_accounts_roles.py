@@ -26,8 +26,13 @@ def sec(client, personas):
 @pytest.fixture
 def township_sec_admin(territory):
     return services.create_user(
-        actor=None, username="sec_a", full_name="甲镇安全员", org_unit=territory.township_a,
-        password=PASSWORD, roles={"sec_admin"}, must_change_password=False,
+        actor=None,
+        username="sec_a",
+        full_name="甲镇安全员",
+        org_unit=territory.township_a,
+        password=PASSWORD,
+        roles={"sec_admin"},
+        must_change_password=False,
     )
 
 
@@ -40,8 +45,10 @@ def save_roles(client, user, roles):
 
 
 def save_scope(client, user, unit, department=""):
-    return client.post(reverse("accounts:scope_save", args=[user.pk]),
-                       {"org_unit": unit.pk, "department": department})
+    return client.post(
+        reverse("accounts:scope_save", args=[user.pk]),
+        {"org_unit": unit.pk, "department": department},
+    )
 
 
 def ticked(html, value) -> bool:
@@ -163,8 +170,9 @@ def test_scope_with_a_department(sec, personas, territory):
     assert user.department == territory.police_dept
 
 
-def test_scope_outside_the_admins_subtree_is_refused(client, personas, territory,
-                                                     township_sec_admin):
+def test_scope_outside_the_admins_subtree_is_refused(
+    client, personas, territory, township_sec_admin
+):
     sign_in(client, township_sec_admin)
     form = client.get(edit_url(personas.cadre_a.pk)).content.decode()
     assert "乙一村" not in form
@@ -173,13 +181,15 @@ def test_scope_outside_the_admins_subtree_is_refused(client, personas, territory
     assert User.objects.get(pk=personas.cadre_a.pk).org_unit == territory.township_a
 
 
-def test_scope_change_service_refuses_a_unit_outside_the_actor(personas, territory,
-                                                               township_sec_admin):
+def test_scope_change_service_refuses_a_unit_outside_the_actor(
+    personas, territory, township_sec_admin
+):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
-        services.set_scope(actor=township_sec_admin, user=personas.cadre_a,
-                           org_unit=territory.township_b)
+        services.set_scope(
+            actor=township_sec_admin, user=personas.cadre_a, org_unit=territory.township_b
+        )
 
 
 def _nav_urls(user):

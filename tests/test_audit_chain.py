@@ -34,8 +34,10 @@ from jindu.orgs.models import OrgUnit
 
 
 def _rows(count: int) -> list[AuditEvent]:
-    return [record(actor=None, action=Action.CODES_LOADED, object_repr=f"第{i}批",
-                   detail={"i": i}) for i in range(count)]
+    return [
+        record(actor=None, action=Action.CODES_LOADED, object_repr=f"第{i}批", detail={"i": i})
+        for i in range(count)
+    ]
 
 
 def _old_rows(count: int, days: int = 400) -> list[AuditEvent]:
@@ -118,20 +120,22 @@ def test_rows_with_swapped_sequence_numbers_are_caught(dba):
 def test_rows_with_swapped_content_are_caught(dba):
     five = AuditEvent.objects.get(seq=5)
     six = AuditEvent.objects.get(seq=6)
-    _sql("UPDATE audit_event SET object_repr = %s, detail = %s WHERE seq = 5",
-         [six.object_repr, six.detail])
-    _sql("UPDATE audit_event SET object_repr = %s, detail = %s WHERE seq = 6",
-         [five.object_repr, five.detail])
+    _sql(
+        "UPDATE audit_event SET object_repr = %s, detail = %s WHERE seq = 5",
+        [six.object_repr, six.detail],
+    )
+    _sql(
+        "UPDATE audit_event SET object_repr = %s, detail = %s WHERE seq = 6",
+        [five.object_repr, five.detail],
+    )
     _caught(5, "篡改")
 
 
 def test_rows_moved_in_storage_order_are_caught(dba):
     # Whole rows swapped between ids: each seq still carries its own content and hashes.
     _sql("UPDATE audit_event SET id = -1 WHERE seq = 5")
-    _sql("UPDATE audit_event SET id = (SELECT id FROM audit_event WHERE seq = 6) - 1 "
-         "WHERE seq = 6")
-    _sql("UPDATE audit_event SET id = (SELECT id FROM audit_event WHERE seq = 6) + 1 "
-         "WHERE seq = 5")
+    _sql("UPDATE audit_event SET id = (SELECT id FROM audit_event WHERE seq = 6) - 1 WHERE seq = 6")
+    _sql("UPDATE audit_event SET id = (SELECT id FROM audit_event WHERE seq = 6) + 1 WHERE seq = 5")
     _caught(6, "存储顺序")
 
 
@@ -141,18 +145,38 @@ def test_deleted_last_row_is_caught(dba):
 
 
 def _forge(seq: int, prev_hash: str, algo: str) -> str:
-    row = {"seq": seq, "at": timezone.now(), "user_id": None, "username": "forger", "roles": "",
-           "org_path": "", "org_name": "", "client_address": "10.0.0.9",
-           "action": str(Action.LOGIN), "object_type": "", "object_id": "",
-           "object_repr": "", "result": "success", "detail": ""}
+    row = {
+        "seq": seq,
+        "at": timezone.now(),
+        "user_id": None,
+        "username": "forger",
+        "roles": "",
+        "org_path": "",
+        "org_name": "",
+        "client_address": "10.0.0.9",
+        "action": str(Action.LOGIN),
+        "object_type": "",
+        "object_id": "",
+        "object_repr": "",
+        "result": "success",
+        "detail": "",
+    }
     digest = hashlib.new(algo, prev_hash.encode() + b"\x00" + canonical(row)).hexdigest()
     _sql(
         "INSERT INTO audit_event (seq, at, user_id, username, roles, org_path, org_name,"
         " client_address, action, object_type, object_id, object_repr, result, detail,"
         " algorithm, prev_hash, hash) VALUES (%s, %s, NULL, %s, '', '', '', %s, %s, '', '', '',"
         " 'success', '', %s, %s, %s)",
-        [seq, row["at"], row["username"], row["client_address"], row["action"], algo,
-         prev_hash, digest],
+        [
+            seq,
+            row["at"],
+            row["username"],
+            row["client_address"],
+            row["action"],
+            algo,
+            prev_hash,
+            digest,
+        ],
     )
     return digest
 
@@ -178,8 +202,7 @@ def test_prefix_cut_off_with_a_moved_anchor_is_caught(dba):
     # Rows 1-3 removed and the anchor moved to fit: no purge row explains it.
     third = AuditEvent.objects.get(seq=3)
     _sql("DELETE FROM audit_event WHERE seq <= 3")
-    _sql("UPDATE audit_chain_head SET anchor_seq = 3, anchor_hash = %s WHERE id = 1",
-         [third.hash])
+    _sql("UPDATE audit_chain_head SET anchor_seq = 3, anchor_hash = %s WHERE id = 1", [third.hash])
     _caught(3, "清理记录")
 
 
@@ -265,8 +288,10 @@ def test_purge_of_every_row_still_verifies(db):
 
 # ------------------------------------------------------------------ transactions
 def test_failed_audit_write_rolls_back_the_unit(db):
-    with mock.patch.object(AuditEvent, "save", side_effect=RuntimeError("disk full")), \
-            pytest.raises(RuntimeError):
+    with (
+        mock.patch.object(AuditEvent, "save", side_effect=RuntimeError("disk full")),
+        pytest.raises(RuntimeError),
+    ):
         orgs.create_unit(actor=None, name="失败县", level="county", parent=None)
     assert not OrgUnit.objects.filter(name="失败县").exists()
     assert AuditChainHead.objects.get(pk=1).seq == 0
@@ -275,8 +300,10 @@ def test_failed_audit_write_rolls_back_the_unit(db):
 @pytest.mark.django_db(transaction=True)
 def test_failed_chain_head_rolls_back_the_committed_transaction():
     # Outside any test transaction: create_unit's own transaction must roll back.
-    with mock.patch("jindu.audit.services.row_hash", side_effect=RuntimeError("no key")), \
-            pytest.raises(RuntimeError):
+    with (
+        mock.patch("jindu.audit.services.row_hash", side_effect=RuntimeError("no key")),
+        pytest.raises(RuntimeError),
+    ):
         orgs.create_unit(actor=None, name="失败县", level="county", parent=None)
     assert not OrgUnit.objects.exists()
     assert not AuditEvent.objects.exists()
@@ -317,9 +344,13 @@ def test_concurrent_appends_keep_the_chain_consistent():
 def test_record_change_masks_personal_fields(db, monkeypatch):
     unit = orgs.create_unit(actor=None, name="青岚县", level="county", parent=None)
     monkeypatch.setattr(OrgUnit, "personal_fields", {"name": "address"}, raising=False)
-    event = record_change(actor=None, action=Action.RECORD_UPDATED, obj=unit,
-                          before={"name": "青岚县城关镇幸福路12号"},
-                          after={"name": "青岚县城关镇和平路8号"})
+    event = record_change(
+        actor=None,
+        action=Action.RECORD_UPDATED,
+        obj=unit,
+        before={"name": "青岚县城关镇幸福路12号"},
+        after={"name": "青岚县城关镇和平路8号"},
+    )
     old, new = json.loads(event.detail)["changed"]["name"]
     assert "幸福路" not in old and "和平路" not in new and old.endswith("****")
 

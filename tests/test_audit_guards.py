@@ -19,8 +19,9 @@ from jindu.audit.services import record, verify
 
 
 def _rows(count: int) -> list[AuditEvent]:
-    return [record(actor=None, action=Action.CODES_LOADED, object_repr=f"第{i}批")
-            for i in range(count)]
+    return [
+        record(actor=None, action=Action.CODES_LOADED, object_repr=f"第{i}批") for i in range(count)
+    ]
 
 
 def _old_rows(count: int, days: int = 400) -> list[AuditEvent]:

@@ -44,8 +44,9 @@ def _last(action: Action) -> AuditEvent:
 # ------------------------------------------------------------------ who may
 @pytest.mark.parametrize("method,name,kwargs", URLS)
 @pytest.mark.parametrize("persona", REFUSED)
-def test_everyone_but_the_audit_administrator_is_refused(client, personas, persona, method,
-                                                         name, kwargs):
+def test_everyone_but_the_audit_administrator_is_refused(
+    client, personas, persona, method, name, kwargs
+):
     sign_in(client, personas.users[persona])
     before = AuditEvent.objects.count()
     response = getattr(client, method)(reverse(name, kwargs=kwargs))
@@ -65,8 +66,9 @@ def test_anonymous_is_sent_to_sign_in(client, personas, method, name, kwargs):
 
 
 def test_only_the_audit_administrator_role_carries_audit_read(personas):
-    allowed = {name for name, user in personas.users.items()
-               if user.has_jindu_perm(Perm.AUDIT_READ)}
+    allowed = {
+        name for name, user in personas.users.items() if user.has_jindu_perm(Perm.AUDIT_READ)
+    }
     assert allowed == {"audit_admin"}
 
 
@@ -99,11 +101,23 @@ def test_action_select_lists_every_action_with_its_chinese_label(admin_client):
 
 
 def test_filters_narrow_the_rows_and_the_search_is_audited_once(admin_client, personas):
-    record(actor=personas.cadre_a, action=Action.RECORD_CREATED, object_type="orgs.orgunit",
-           object_id="42", object_repr="甲镇新村", client_address="10.12.0.7")
-    query = {"username": "cadre_a", "action": Action.RECORD_CREATED, "result": "success",
-             "client_address": "10.12.", "object_type": "orgs.orgunit", "object_id": "42",
-             "text": "新村"}
+    record(
+        actor=personas.cadre_a,
+        action=Action.RECORD_CREATED,
+        object_type="orgs.orgunit",
+        object_id="42",
+        object_repr="甲镇新村",
+        client_address="10.12.0.7",
+    )
+    query = {
+        "username": "cadre_a",
+        "action": Action.RECORD_CREATED,
+        "result": "success",
+        "client_address": "10.12.",
+        "object_type": "orgs.orgunit",
+        "object_id": "42",
+        "text": "新村",
+    }
     response = admin_client.get(reverse("audit:list"), query)
     rows = [row["event"] for row in response.context["rows"]]
     assert [e.object_repr for e in rows] == ["甲镇新村"]
@@ -122,29 +136,44 @@ def test_a_new_filter_in_a_paging_link_is_still_audited(admin_client):
     admin_client.get(reverse("audit:list"), {"username": "a", "search": "1"})
     admin_client.get(reverse("audit:list"), {"username": "b", "before": "999"})
     searched = AuditEvent.objects.filter(action=Action.AUDIT_SEARCHED).order_by("seq")
-    assert [e.detail_data["filters"] for e in searched] == [{"username": "a"},
-                                                            {"username": "b"}]
+    assert [e.detail_data["filters"] for e in searched] == [{"username": "a"}, {"username": "b"}]
 
 
 def test_search_button_marks_the_submission_and_paging_links_do_not(admin_client):
     for i in range(PAGE_SIZE + 1):
         record(actor=None, action=Action.IMPORTED, object_repr=f"导入{i}")
-    response = admin_client.get(reverse("audit:list"),
-                                {"action": Action.IMPORTED, "search": "1"})
+    response = admin_client.get(reverse("audit:list"), {"action": Action.IMPORTED, "search": "1"})
     html = response.content.decode()
     assert 'name="search" value="1"' in html
     assert "search=" not in response.context["older_query"]
 
 
 def test_each_filter_on_its_own_excludes_other_rows(admin_client, personas):
-    record(actor=personas.cadre_a, action=Action.RECORD_CREATED, object_repr="甲-目标",
-           object_type="orgs.orgunit", object_id="7", client_address="10.9.0.1")
-    record(actor=personas.cadre_b, action=Action.RECORD_UPDATED, object_repr="乙-其他",
-           object_type="orgs.department", object_id="8", client_address="172.16.0.1",
-           result=Result.FAILURE)
-    for key, value in [("username", "cadre_a"), ("action", Action.RECORD_CREATED),
-                       ("client_address", "10.9"), ("object_type", "orgs.orgunit"),
-                       ("object_id", "7"), ("text", "目标")]:
+    record(
+        actor=personas.cadre_a,
+        action=Action.RECORD_CREATED,
+        object_repr="甲-目标",
+        object_type="orgs.orgunit",
+        object_id="7",
+        client_address="10.9.0.1",
+    )
+    record(
+        actor=personas.cadre_b,
+        action=Action.RECORD_UPDATED,
+        object_repr="乙-其他",
+        object_type="orgs.department",
+        object_id="8",
+        client_address="172.16.0.1",
+        result=Result.FAILURE,
+    )
+    for key, value in [
+        ("username", "cadre_a"),
+        ("action", Action.RECORD_CREATED),
+        ("client_address", "10.9"),
+        ("object_type", "orgs.orgunit"),
+        ("object_id", "7"),
+        ("text", "目标"),
+    ]:
         response = admin_client.get(reverse("audit:list"), {key: value})
         reprs = {row["event"].object_repr for row in response.context["rows"]}
         assert "甲-目标" in reprs and "乙-其他" not in reprs, key
@@ -153,8 +182,7 @@ def test_each_filter_on_its_own_excludes_other_rows(admin_client, personas):
 
 
 def test_time_range_is_inclusive_of_the_typed_minute(admin_client):
-    past = timezone.localtime(timezone.now() - timedelta(days=3)).replace(second=30,
-                                                                         microsecond=0)
+    past = timezone.localtime(timezone.now() - timedelta(days=3)).replace(second=30, microsecond=0)
     with mock.patch("jindu.audit.services.timezone.now", return_value=past):
         record(actor=None, action=Action.CODES_LOADED, object_repr="三天前")
     record(actor=None, action=Action.CODES_LOADED, object_repr="现在")
@@ -168,8 +196,9 @@ def test_time_range_is_inclusive_of_the_typed_minute(admin_client):
 
 
 def test_bad_input_is_explained_and_kept(admin_client):
-    response = admin_client.get(reverse("audit:list"),
-                                {"start": "2026-13-45", "end": "", "username": "张三"})
+    response = admin_client.get(
+        reverse("audit:list"), {"start": "2026-13-45", "end": "", "username": "张三"}
+    )
     assert response.status_code == 200
     html = response.content.decode()
     assert "时间格式不正确" in html
@@ -179,8 +208,9 @@ def test_bad_input_is_explained_and_kept(admin_client):
 
 
 def test_end_before_start_is_refused(admin_client):
-    response = admin_client.get(reverse("audit:list"),
-                                {"start": "2026-06-02T00:00", "end": "2026-06-01T00:00"})
+    response = admin_client.get(
+        reverse("audit:list"), {"start": "2026-06-02T00:00", "end": "2026-06-01T00:00"}
+    )
     assert "截止时间不能早于起始时间" in response.content.decode()
 
 
@@ -233,13 +263,27 @@ def test_garbage_cursor_is_ignored(admin_client):
 
 # ------------------------------------------------------------------ one row
 def test_detail_shows_every_field_pretty_json_and_both_hashes(admin_client, personas):
-    event = record(actor=personas.cadre_a, action=Action.RECORD_UPDATED, object_repr="甲镇",
-                   detail={"changed": {"name": ["甲镇", "甲新镇"]}}, client_address="10.1.1.1")
+    event = record(
+        actor=personas.cadre_a,
+        action=Action.RECORD_UPDATED,
+        object_repr="甲镇",
+        detail={"changed": {"name": ["甲镇", "甲新镇"]}},
+        client_address="10.1.1.1",
+    )
     response = admin_client.get(reverse("audit:detail", kwargs={"seq": event.seq}))
     html = response.content.decode()
     assert response.status_code == 200
-    for text in (event.hash, event.prev_hash, "cadre_a", "10.1.1.1", "修改记录", "乡镇禁毒专干",
-                 "&quot;changed&quot;: {\n", "与内容一致", "与上一条一致"):
+    for text in (
+        event.hash,
+        event.prev_hash,
+        "cadre_a",
+        "10.1.1.1",
+        "修改记录",
+        "乡镇禁毒专干",
+        "&quot;changed&quot;: {\n",
+        "与内容一致",
+        "与上一条一致",
+    ):
         assert text in html
     assert response.context["own_ok"] and response.context["link_ok"]
 
@@ -337,15 +381,21 @@ def test_verify_page_does_not_run_the_check_on_get(admin_client):
 
 
 # ------------------------------------------------------------------ no personal data
-def test_the_log_holds_no_personal_data_for_the_administrator_to_see(admin_client, personas,
-                                                                     monkeypatch):
+def test_the_log_holds_no_personal_data_for_the_administrator_to_see(
+    admin_client, personas, monkeypatch
+):
     from jindu.audit.services import record_change
     from jindu.orgs.models import OrgUnit
 
     unit = personas.territory.village_a
     monkeypatch.setattr(OrgUnit, "personal_fields", {"name": "phone"}, raising=False)
-    event = record_change(actor=personas.cadre_a, action=Action.RECORD_UPDATED, obj=unit,
-                          before={"name": "13800138000"}, after={"name": "13912345678"})
+    event = record_change(
+        actor=personas.cadre_a,
+        action=Action.RECORD_UPDATED,
+        obj=unit,
+        before={"name": "13800138000"},
+        after={"name": "13912345678"},
+    )
     html = admin_client.get(reverse("audit:detail", kwargs={"seq": event.seq})).content.decode()
     assert "13800138000" not in html and "13912345678" not in html
     assert "138****8000" in html
@@ -358,8 +408,12 @@ def test_an_audit_administrator_below_the_root_reads_only_their_subtree(client, 
     from tests.personas import PASSWORD
 
     township_auditor = accounts.create_user(
-        actor=None, username="audit_a", full_name="甲镇审计员",
-        org_unit=personas.territory.township_a, password=PASSWORD, roles={"audit_admin"},
+        actor=None,
+        username="audit_a",
+        full_name="甲镇审计员",
+        org_unit=personas.territory.township_a,
+        password=PASSWORD,
+        roles={"audit_admin"},
         must_change_password=False,
     )
     mine = record(actor=personas.cadre_a, action=Action.RECORD_CREATED, object_repr="甲镇的")

@@ -33,17 +33,25 @@ pytestmark = [
 
 @pytest.fixture
 def county():
-    county = orgs.create_unit(actor=None, name="青岚县", level="county", parent=None,
-                              division_code="621199000000")
-    orgs.create_unit(actor=None, name="甲镇", level="township", parent=county,
-                     division_code="621199100000")
-    orgs.create_department(actor=None, county=county, name="青岚县公安局", short_name="公安局",
-                           duties="打击毒品违法犯罪。")
+    county = orgs.create_unit(
+        actor=None, name="青岚县", level="county", parent=None, division_code="621199000000"
+    )
+    orgs.create_unit(
+        actor=None, name="甲镇", level="township", parent=county, division_code="621199100000"
+    )
+    orgs.create_department(
+        actor=None,
+        county=county,
+        name="青岚县公安局",
+        short_name="公安局",
+        duties="打击毒品违法犯罪。",
+    )
     return county
 
 
-def _rewrite(source: Path, target: Path, *, manifest: dict | None = None,
-             dump: bytes | None = None) -> None:
+def _rewrite(
+    source: Path, target: Path, *, manifest: dict | None = None, dump: bytes | None = None
+) -> None:
     """A copy of a backup with its manifest or its database bytes replaced."""
     with tarfile.open(source) as tar:
         members = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}
@@ -89,8 +97,9 @@ def test_backup_refuses_to_overwrite_a_file(county, tmp_path):
 def test_restore_brings_back_the_backup_and_checks_it(county, tmp_path):
     target = tmp_path / "b.tar"
     manifest = backup.make_backup(target)
-    orgs.create_unit(actor=None, name="乙镇", level="township", parent=county,
-                     division_code="621199101000")
+    orgs.create_unit(
+        actor=None, name="乙镇", level="township", parent=county, division_code="621199101000"
+    )
     report = backup.restore_backup(target, force=True)
     assert report.ok, report.lines()
     assert not OrgUnit.objects.filter(name="乙镇").exists()
@@ -182,8 +191,7 @@ def test_checks_report_a_broken_chain(county, tmp_path):
     assert "第 1 条" in "\n".join(report.lines())
 
 
-def test_commands_print_their_results_and_are_attributed_to_the_os_user(county, tmp_path,
-                                                                        capsys):
+def test_commands_print_their_results_and_are_attributed_to_the_os_user(county, tmp_path, capsys):
     target = tmp_path / "c.tar"
     call_command("backup", str(target))
     out = capsys.readouterr().out

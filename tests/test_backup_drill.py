@@ -56,21 +56,28 @@ class Site:
     env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.env = {k: v for k, v in os.environ.items()
-                    if not k.startswith(("JINDU_", "DJANGO_"))}
-        self.env.update({
-            "JINDU_VAR_DIR": str(self.var_dir),
-            "JINDU_DATA_KEY": "drill-data-key-0123456789",
-            "JINDU_SECRET_KEY": "drill-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-            "DJANGO_SETTINGS_MODULE": "jindu.settings",
-            "PYTHONPATH": str(ROOT),
-        })
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("JINDU_", "DJANGO_"))}
+        self.env.update(
+            {
+                "JINDU_VAR_DIR": str(self.var_dir),
+                "JINDU_DATA_KEY": "drill-data-key-0123456789",
+                "JINDU_SECRET_KEY": "drill-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+                "DJANGO_SETTINGS_MODULE": "jindu.settings",
+                "PYTHONPATH": str(ROOT),
+            }
+        )
         if self.database_url:
             self.env["JINDU_DATABASE_URL"] = self.database_url
 
     def jindu(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "jindu.cli", *args], cwd=ROOT,
-                              env=self.env, capture_output=True, text=True, timeout=DEADLINE)
+        return subprocess.run(
+            [sys.executable, "-m", "jindu.cli", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=DEADLINE,
+        )
 
     def sql(self, query: str) -> list[tuple]:
         """A query straight at the database, bypassing the application."""
@@ -94,8 +101,12 @@ class Writer:
         self.rounds = 0
         self.progress = threading.Condition()
         self.process = subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(stop_file)], cwd=ROOT, env=site.env,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [sys.executable, "-c", WRITER, str(stop_file)],
+            cwd=ROOT,
+            env=site.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         self.reader = threading.Thread(target=self._follow, daemon=True)
         self.reader.start()
@@ -160,10 +171,12 @@ def _drill(source: Site, target: Site, tmp_path: Path) -> None:
     # every unit and department has the audit row written in its transaction.
     assert target.sql("SELECT COUNT(*) FROM orgs_orgunit")[0][0] == units
     assert target.sql("SELECT COUNT(*) FROM orgs_department")[0][0] == departments
-    audited = dict(target.sql(
-        "SELECT object_type, COUNT(*) FROM audit_event WHERE action = 'record.created'"
-        " GROUP BY object_type"
-    ))
+    audited = dict(
+        target.sql(
+            "SELECT object_type, COUNT(*) FROM audit_event WHERE action = 'record.created'"
+            " GROUP BY object_type"
+        )
+    )
     assert audited == {"orgs.orgunit": units, "orgs.department": departments}
     verified = target.jindu("audit", "verify")
     assert verified.returncode == 0, verified.stderr
@@ -213,8 +226,9 @@ def pg_sites(tmp_path) -> Iterator[tuple[Site, Site]]:
         for name in names:
             admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield tuple(Site(tmp_path / name, urlunsplit(parts._replace(path=f"/{name}")))
-                    for name in names)
+        yield tuple(
+            Site(tmp_path / name, urlunsplit(parts._replace(path=f"/{name}"))) for name in names
+        )
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             for name in names:

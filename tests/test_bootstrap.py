@@ -46,7 +46,10 @@ def test_fresh_install_gets_a_root_unit_and_three_administrators(db):
         assert user.org_unit == root
         assert len(user.role_codes) == 1 and user.is_administrator
     assert {u.role_codes for u in User.objects.all()} == {
-        frozenset({"sys_admin"}), frozenset({"sec_admin"}), frozenset({"audit_admin"})}
+        frozenset({"sys_admin"}),
+        frozenset({"sec_admin"}),
+        frozenset({"audit_admin"}),
+    }
     assert AuditEvent.objects.filter(action=Action.ACCOUNT_CREATED).count() == 3
     assert verify().ok
 
@@ -59,8 +62,9 @@ def test_passwords_are_random(db):
 def test_administrator_must_enrol_totp_and_change_password_at_first_login(client, db):
     password = accounts_from(run("--name", "青岚县"))["secadmin"]
     user = User.objects.get(username="secadmin")
-    response = client.post(reverse("accounts:login"),
-                           {"username": "secadmin", "password": password})
+    response = client.post(
+        reverse("accounts:login"), {"username": "secadmin", "password": password}
+    )
     assert response.url == reverse("accounts:login_enrol")
     assert client.get("/").status_code == 302
     response = sign_in_via_page(Client(), user, password=password)

@@ -15,24 +15,47 @@ from jindu.orgs.selectors import departments_for
 from tests.helpers import sign_in
 from tests.test_excel_import import make_xlsx, read_xlsx
 
-READERS = ["county_officer", "cadre_a", "cadre_b", "grid_worker", "police_officer",
-           "dept_reporter", "leader", "sys_admin", "sec_admin"]
+READERS = [
+    "county_officer",
+    "cadre_a",
+    "cadre_b",
+    "grid_worker",
+    "police_officer",
+    "dept_reporter",
+    "leader",
+    "sys_admin",
+    "sec_admin",
+]
 MANAGERS = ["county_officer", "sys_admin"]
-NOT_MANAGERS = ["cadre_a", "cadre_b", "grid_worker", "police_officer", "dept_reporter", "leader",
-                "sec_admin", "audit_admin", "no_role"]
+NOT_MANAGERS = [
+    "cadre_a",
+    "cadre_b",
+    "grid_worker",
+    "police_officer",
+    "dept_reporter",
+    "leader",
+    "sec_admin",
+    "audit_admin",
+    "no_role",
+]
 
 
 def _snapshot():
-    return list(Department.objects.order_by("pk").values_list(
-        "name", "short_name", "duties", "sort_order", "active", "org_path"))
+    return list(
+        Department.objects.order_by("pk").values_list(
+            "name", "short_name", "duties", "sort_order", "active", "org_path"
+        )
+    )
 
 
 def _other_county(personas):
-    city = services.create_unit(actor=None, name="示例市", level="city", parent=None,
-                                division_code="621100000000")
+    city = services.create_unit(
+        actor=None, name="示例市", level="city", parent=None, division_code="621100000000"
+    )
     services.move_unit(actor=None, unit=personas.territory.county, new_parent=city)
-    other = services.create_unit(actor=None, name="外县", level="county", parent=city,
-                                 division_code="621198000000")
+    other = services.create_unit(
+        actor=None, name="外县", level="county", parent=city, division_code="621198000000"
+    )
     services.create_department(actor=None, county=other, name="外县公安局")
     return other
 
@@ -81,8 +104,9 @@ def test_township_cadres_read_without_managing_buttons(client, personas):
 
 
 def test_retired_departments_are_hidden_from_readers_and_shown_to_managers(client, personas):
-    services.update_department(actor=None, department=personas.territory.education_dept,
-                               active=False)
+    services.update_department(
+        actor=None, department=personas.territory.education_dept, active=False
+    )
     sign_in(client, personas.leader)
     assert "青岚县教育局" not in client.get(reverse("orgs:departments")).content.decode()
     sign_in(client, personas.county_officer)
@@ -100,7 +124,10 @@ def test_other_roles_cannot_change_the_list(client, personas, name):
     before = _snapshot()
     assert client.get(reverse("orgs:department_add")).status_code == 403
     assert client.post(reverse("orgs:department_add"), {"name": "新局"}).status_code == 403
-    assert client.post(reverse("orgs:department_edit", args=[dept.pk]), {"name": "x"}).status_code == 403
+    assert (
+        client.post(reverse("orgs:department_edit", args=[dept.pk]), {"name": "x"}).status_code
+        == 403
+    )
     assert client.post(reverse("orgs:department_retire", args=[dept.pk])).status_code == 403
     assert client.get(reverse("orgs:department_import")).status_code == 403
     assert _snapshot() == before
@@ -109,14 +136,30 @@ def test_other_roles_cannot_change_the_list(client, personas, name):
 @pytest.mark.parametrize("name", MANAGERS)
 def test_managers_add_edit_retire_and_restore(client, personas, name):
     sign_in(client, personas.users[name])
-    response = client.post(reverse("orgs:department_add"), {
-        "name": "青岚县卫生健康局", "short_name": "卫健局", "duties": "麻醉药品管理。\n戒毒医疗。",
-        "sort_order": 3})
+    response = client.post(
+        reverse("orgs:department_add"),
+        {
+            "name": "青岚县卫生健康局",
+            "short_name": "卫健局",
+            "duties": "麻醉药品管理。\n戒毒医疗。",
+            "sort_order": 3,
+        },
+    )
     assert response.status_code == 302
     dept = Department.objects.get(name="青岚县卫生健康局")
-    assert dept.org_unit == personas.territory.county and dept.org_path == personas.territory.county.path
-    client.post(reverse("orgs:department_edit", args=[dept.pk]), {
-        "name": "青岚县卫生健康局", "short_name": "卫健", "duties": "麻醉药品管理。", "sort_order": 4})
+    assert (
+        dept.org_unit == personas.territory.county
+        and dept.org_path == personas.territory.county.path
+    )
+    client.post(
+        reverse("orgs:department_edit", args=[dept.pk]),
+        {
+            "name": "青岚县卫生健康局",
+            "short_name": "卫健",
+            "duties": "麻醉药品管理。",
+            "sort_order": 4,
+        },
+    )
     dept.refresh_from_db()
     assert (dept.short_name, dept.sort_order) == ("卫健", 4)
     client.post(reverse("orgs:department_retire", args=[dept.pk]))
@@ -133,8 +176,10 @@ def test_managers_add_edit_retire_and_restore(client, personas, name):
 def test_a_duplicate_name_is_explained_and_what_was_typed_is_kept(client, personas):
     sign_in(client, personas.county_officer)
     before = _snapshot()
-    response = client.post(reverse("orgs:department_add"), {
-        "name": "青岚县公安局", "short_name": "公安", "duties": "重复的职责说明"})
+    response = client.post(
+        reverse("orgs:department_add"),
+        {"name": "青岚县公安局", "short_name": "公安", "duties": "重复的职责说明"},
+    )
     page = response.content.decode()
     assert response.status_code == 200 and "已在成员单位名单中" in page
     assert "重复的职责说明" in page
@@ -163,20 +208,23 @@ def test_export_lists_the_departments_and_is_audited(client, personas):
 
 
 def _upload(client, data):
-    return client.post(reverse("orgs:department_import"),
-                       {"file": SimpleUploadedFile("成员单位.xlsx", data)})
+    return client.post(
+        reverse("orgs:department_import"), {"file": SimpleUploadedFile("成员单位.xlsx", data)}
+    )
 
 
 def test_import_adds_and_updates_by_name_and_can_leave_bad_rows_out(client, personas):
-    data = make_xlsx([
-        ["青岚县禁毒委成员单位名单"],
-        ["序号", "成员单位", "简称", "职责"],
-        [1, "青岚县公安局", "公安局", "打击毒品违法犯罪，查处吸毒人员。"],
-        [2, "青岚县教育局", "教育", "学校毒品预防教育。"],
-        [3, "青岚县卫生健康局", "卫健局", "麻醉药品和精神药品管理。"],
-        ["四", "青岚县民政局", "民政局", ""],
-        [5, "", "无名", ""],
-    ])
+    data = make_xlsx(
+        [
+            ["青岚县禁毒委成员单位名单"],
+            ["序号", "成员单位", "简称", "职责"],
+            [1, "青岚县公安局", "公安局", "打击毒品违法犯罪，查处吸毒人员。"],
+            [2, "青岚县教育局", "教育", "学校毒品预防教育。"],
+            [3, "青岚县卫生健康局", "卫健局", "麻醉药品和精神药品管理。"],
+            ["四", "青岚县民政局", "民政局", ""],
+            [5, "", "无名", ""],
+        ]
+    )
     sign_in(client, personas.county_officer)
     preview_url = _upload(client, data).url
     page = client.get(preview_url).content.decode()
@@ -204,6 +252,8 @@ def test_import_all_or_nothing_writes_nothing_when_a_row_is_wrong(client, person
 
 def test_department_import_refuses_a_file_that_is_not_excel(client, personas):
     sign_in(client, personas.county_officer)
-    response = client.post(reverse("orgs:department_import"),
-                           {"file": SimpleUploadedFile("x.docx", b"PK\x03\x04nonsense")})
+    response = client.post(
+        reverse("orgs:department_import"),
+        {"file": SimpleUploadedFile("x.docx", b"PK\x03\x04nonsense")},
+    )
     assert "不是Excel表格" in response.content.decode()

@@ -78,8 +78,9 @@ def test_grids_carry_no_code():
 
 
 def _create(parent, code, level=Level.VILLAGE, name="新村"):
-    return services.create_unit(actor=None, name=name, level=level, parent=parent,
-                                division_code=code)
+    return services.create_unit(
+        actor=None, name=name, level=level, parent=parent, division_code=code
+    )
 
 
 def test_creating_a_unit_with_a_bad_code_changes_nothing(territory):
@@ -108,8 +109,9 @@ def test_a_child_of_the_wrong_level_is_refused(territory):
 
 
 def test_recoding_a_township_carries_its_villages_codes_along(territory, personas):
-    services.update_unit(actor=personas.county_officer, unit=territory.township_a,
-                         division_code="621199102000")
+    services.update_unit(
+        actor=personas.county_officer, unit=territory.township_a, division_code="621199102000"
+    )
     territory.village_a.refresh_from_db()
     assert territory.village_a.division_code == "621199102201"
     changes = list(territory.village_a.history.values_list("change", "old_code", "new_code"))

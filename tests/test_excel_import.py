@@ -29,7 +29,9 @@ from jindu.core.excel_import import (
 )
 
 
-def make_xlsx(rows: list[list[Any]], *, merged: list[str] = (), sheets: dict | None = None) -> bytes:
+def make_xlsx(
+    rows: list[list[Any]], *, merged: list[str] = (), sheets: dict | None = None
+) -> bytes:
     """A workbook whose first sheet holds ``rows`` from A1 (``merged``: ranges like "A1:C1")."""
     from openpyxl import Workbook
 
@@ -366,9 +368,14 @@ def test_the_upload_stash_is_encrypted_and_belongs_to_its_uploader(personas, set
     from pathlib import Path
 
     data = make_xlsx([["姓名"], ["张三"]])
-    token = excel_stash.stash_upload(user=personas.cadre_a, data=data, filename="名单.xlsx",
-                            options={"x": 1})
-    assert excel_stash.read_upload(user=personas.cadre_a, token=token) == (data, "名单.xlsx", {"x": 1})
+    token = excel_stash.stash_upload(
+        user=personas.cadre_a, data=data, filename="名单.xlsx", options={"x": 1}
+    )
+    assert excel_stash.read_upload(user=personas.cadre_a, token=token) == (
+        data,
+        "名单.xlsx",
+        {"x": 1},
+    )
     with pytest.raises(excel_stash.StashMissing):
         excel_stash.read_upload(user=personas.cadre_b, token=token)
     with pytest.raises(excel_stash.StashMissing):

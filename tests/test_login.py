@@ -17,8 +17,9 @@ LOGIN = "/accounts/login/"
 
 
 def post_login(client, username, password, **extra):
-    return client.post(reverse("accounts:login"), {"username": username, "password": password,
-                                                   **extra})
+    return client.post(
+        reverse("accounts:login"), {"username": username, "password": password, **extra}
+    )
 
 
 def test_login_page_has_the_named_fields_and_the_button(client, db):
@@ -65,7 +66,7 @@ def test_session_key_rotates_for_the_totp_step_too(client, personas):
 def _error_box(response) -> str:
     html = response.content.decode()
     start = html.index('id="login-error"')
-    return html[start:html.index("</div></div>", start)]
+    return html[start : html.index("</div></div>", start)]
 
 
 def test_unknown_user_wrong_password_and_disabled_account_get_the_same_answer(client, personas):
@@ -94,8 +95,9 @@ def test_every_attempt_is_recorded_and_audited(client, personas):
     post_login(client, "nobody_here", "Wrong#Pass99")
     post_login(client, "cadre_a", PASSWORD)
 
-    attempts = list(LoginAttempt.objects.order_by("id").values_list("username", "success",
-                                                                      "reason"))
+    attempts = list(
+        LoginAttempt.objects.order_by("id").values_list("username", "success", "reason")
+    )
     assert attempts == [
         ("cadre_a", False, "bad_password"),
         ("nobody_here", False, "unknown_user"),
@@ -122,8 +124,9 @@ def test_safe_next_is_followed(client, personas):
     assert response.url == "/notifications/"
 
 
-@pytest.mark.parametrize("evil", ["https://evil.example/", "//evil.example/x",
-                                  "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "evil", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"]
+)
 def test_next_to_another_host_is_ignored(client, personas, evil):
     response = post_login(client, "cadre_a", PASSWORD, next=evil)
     assert response.url == reverse("portal:home")

@@ -15,8 +15,9 @@ WRONG = "Wrong#Pass99"
 
 
 def post_login(client, username, password, address="10.0.0.1"):
-    return client.post(reverse("accounts:login"), {"username": username, "password": password},
-                       REMOTE_ADDR=address)
+    return client.post(
+        reverse("accounts:login"), {"username": username, "password": password}, REMOTE_ADDR=address
+    )
 
 
 def fail(client, username, times, address="10.0.0.1"):
@@ -156,15 +157,17 @@ def test_threshold_and_duration_follow_the_policy(client, personas):
 
 def _in_flight(username, address, count):
     """Attempts other requests have written and are checking right now."""
-    LoginAttempt.objects.bulk_create([
-        LoginAttempt(username=username, client_address=address, success=False,
-                     reason="in_flight")
-        for _ in range(count)
-    ])
+    LoginAttempt.objects.bulk_create(
+        [
+            LoginAttempt(
+                username=username, client_address=address, success=False, reason="in_flight"
+            )
+            for _ in range(count)
+        ]
+    )
 
 
-def test_parallel_burst_beyond_the_threshold_is_refused_before_the_password_check(client,
-                                                                                  personas):
+def test_parallel_burst_beyond_the_threshold_is_refused_before_the_password_check(client, personas):
     _in_flight("cadre_a", "10.0.5.1", 5)
     response = post_login(client, "cadre_a", PASSWORD, address="10.0.5.2")
     assert "登录失败次数过多" in response.content.decode()

@@ -37,7 +37,9 @@ def _sheet(rows, title="青岚县统计用区划代码（2024年）"):
 
 
 def _snapshot():
-    return list(OrgUnit.objects.order_by("pk").values_list("name", "division_code", "path", "active"))
+    return list(
+        OrgUnit.objects.order_by("pk").values_list("name", "division_code", "path", "active")
+    )
 
 
 def _run(user, data, *, partial=False):
@@ -115,8 +117,12 @@ def test_a_village_under_a_broken_township_row_is_refused_with_it(personas):
 
 
 def test_codes_outside_the_importing_users_subtree_are_refused(personas):
-    rows = [["621199100203", "", "甲三村"], ["621199101202", "", "乙二村"],
-            ["621199000000", "", "青岚县"], ["621198000000", "", "外县"]]
+    rows = [
+        ["621199100203", "", "甲三村"],
+        ["621199101202", "", "乙二村"],
+        ["621199000000", "", "青岚县"],
+        ["621198000000", "", "外县"],
+    ]
     before = _snapshot()
     preview, result = _run(personas.cadre_a, _sheet(rows))
     errors = {e.row: e.message for e in preview.errors()}
@@ -233,8 +239,9 @@ def _file(tmp_path, data, name="区划.xlsx"):
 def test_command_dry_run_reports_and_writes_nothing(personas, tmp_path):
     out = io.StringIO()
     before = _snapshot()
-    call_command("import", "units", _file(tmp_path, _sheet(GOOD_ROWS)), "--dry-run", "--json",
-                 stdout=out)
+    call_command(
+        "import", "units", _file(tmp_path, _sheet(GOOD_ROWS)), "--dry-run", "--json", stdout=out
+    )
     report = json.loads(out.getvalue())
     assert report["rows_read"] == 5 and report["valid"] == 5 and report["created"] == 4
     assert report["written"] is False and report["dry_run"] is True
@@ -243,8 +250,14 @@ def test_command_dry_run_reports_and_writes_nothing(personas, tmp_path):
 
 def test_command_imports_as_a_user_and_names_row_errors(personas, tmp_path):
     out = io.StringIO()
-    call_command("import", "units", _file(tmp_path, _sheet(GOOD_ROWS)), "--user", "county_officer",
-                 stdout=out)
+    call_command(
+        "import",
+        "units",
+        _file(tmp_path, _sheet(GOOD_ROWS)),
+        "--user",
+        "county_officer",
+        stdout=out,
+    )
     assert "已导入" in out.getvalue()
     assert OrgUnit.objects.filter(division_code="621199102000").exists()
     bad = _file(tmp_path, _sheet([["621199101202", "", "乙二村"]]), name="坏.xlsx")

@@ -13,8 +13,17 @@ from jindu.audit.models import AuditEvent
 from jindu.orgs.models import OrgUnit
 from tests.helpers import sign_in
 
-VIEWERS = ["county_officer", "cadre_a", "cadre_b", "grid_worker", "police_officer",
-           "dept_reporter", "leader", "sys_admin", "sec_admin"]
+VIEWERS = [
+    "county_officer",
+    "cadre_a",
+    "cadre_b",
+    "grid_worker",
+    "police_officer",
+    "dept_reporter",
+    "leader",
+    "sys_admin",
+    "sec_admin",
+]
 REFUSED = ["audit_admin", "no_role"]
 TOWNSHIP_B_NAMES = ("乙镇", "乙一村", "乙一村第一网格")
 
@@ -44,8 +53,12 @@ def test_roles_without_org_view_are_refused(client, personas, name):
 
 
 def test_anonymous_is_sent_to_sign_in(client, territory):
-    for url in (reverse("orgs:tree"), reverse("orgs:unit", args=[territory.county.pk]),
-                reverse("orgs:children", args=[territory.county.pk]), reverse("orgs:export")):
+    for url in (
+        reverse("orgs:tree"),
+        reverse("orgs:unit", args=[territory.county.pk]),
+        reverse("orgs:children", args=[territory.county.pk]),
+        reverse("orgs:export"),
+    ):
         response = client.get(url)
         assert response.status_code == 302
         assert response.url.startswith(reverse("accounts:login"))
@@ -66,8 +79,9 @@ def test_county_tree_shows_only_the_first_level_and_loads_the_rest_on_demand(cli
     assert "甲镇" in page and "乙镇" in page
     assert "甲一村" not in page, "deeper levels come only when a node is opened"
     assert reverse("orgs:children", args=[t.township_a.pk]) in page
-    fragment = client.get(reverse("orgs:children", args=[t.township_a.pk]),
-                          HTTP_HX_REQUEST="true").content.decode()
+    fragment = client.get(
+        reverse("orgs:children", args=[t.township_a.pk]), HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert "甲一村" in fragment and "<html" not in fragment
     assert "乙一村" not in fragment
 
@@ -95,11 +109,17 @@ def test_ancestors_above_a_cadres_subtree_are_named_but_not_linked(client, perso
 @pytest.mark.parametrize("view", ["orgs:unit", "orgs:children", "orgs:unit_edit", "orgs:unit_move"])
 def test_township_b_units_answer_404_to_cadre_a(client, personas, view):
     sign_in(client, personas.cadre_a)
-    for unit in (personas.territory.township_b, personas.territory.village_b,
-                 personas.territory.grid_b, personas.territory.county):
+    for unit in (
+        personas.territory.township_b,
+        personas.territory.village_b,
+        personas.territory.grid_b,
+        personas.territory.county,
+    ):
         response = client.get(reverse(view, args=[unit.pk]))
         # Editing pages refuse by role first (403); reading pages hide the unit (404).
-        assert response.status_code in ((404,) if view in ("orgs:unit", "orgs:children") else (403,))
+        assert response.status_code in (
+            (404,) if view in ("orgs:unit", "orgs:children") else (403,)
+        )
 
 
 def test_guessed_ids_beyond_the_tree_answer_404(client, personas):
@@ -107,7 +127,10 @@ def test_guessed_ids_beyond_the_tree_answer_404(client, personas):
     highest = OrgUnit.objects.order_by("-pk").first().pk
     for pk in (highest + 1, highest + 1000, 0):
         assert client.get(reverse("orgs:unit", args=[pk])).status_code == 404
-    assert client.get(reverse("orgs:export"), {"root": personas.territory.township_b.pk}).status_code == 404
+    assert (
+        client.get(reverse("orgs:export"), {"root": personas.territory.township_b.pk}).status_code
+        == 404
+    )
     assert client.get(reverse("orgs:export"), {"root": "abc"}).status_code == 404
 
 
@@ -127,12 +150,32 @@ def test_the_export_holds_the_subtree_with_levels_codes_parents_and_paths(client
     response = client.get(reverse("orgs:export"))
     assert response.status_code == 200
     rows = _xlsx_rows(response)
-    assert rows[0] == ["名称", "层级", "统计用区划代码", "上级单位", "上级区划代码", "完整路径", "状态"]
+    assert rows[0] == [
+        "名称",
+        "层级",
+        "统计用区划代码",
+        "上级单位",
+        "上级区划代码",
+        "完整路径",
+        "状态",
+    ]
     by_name = {row[0]: row for row in rows[1:]}
-    assert set(by_name) == {"青岚县", "甲镇", "甲一村", "甲一村第一网格", "乙镇", "乙一村",
-                            "乙一村第一网格"}
-    assert by_name["甲一村"][1:6] == ["村/社区", "621199100201", "甲镇", "621199100000",
-                                      "青岚县 / 甲镇 / 甲一村"]
+    assert set(by_name) == {
+        "青岚县",
+        "甲镇",
+        "甲一村",
+        "甲一村第一网格",
+        "乙镇",
+        "乙一村",
+        "乙一村第一网格",
+    }
+    assert by_name["甲一村"][1:6] == [
+        "村/社区",
+        "621199100201",
+        "甲镇",
+        "621199100000",
+        "青岚县 / 甲镇 / 甲一村",
+    ]
     assert by_name["甲一村第一网格"][2] in (None, "")
     assert by_name["青岚县"][3] in (None, "")
 
@@ -157,8 +200,9 @@ def test_exports_are_audited(client, personas):
 def test_unit_names_typed_as_formulas_are_exported_as_text(client, personas):
     from jindu.orgs import services
 
-    services.create_unit(actor=None, name="=cmd|' /C calc'!A0", level="village",
-                         parent=personas.territory.township_a)
+    services.create_unit(
+        actor=None, name="=cmd|' /C calc'!A0", level="village", parent=personas.territory.township_a
+    )
     sign_in(client, personas.county_officer)
     rows = _xlsx_rows(client.get(reverse("orgs:export")))
     assert "'=cmd|' /C calc'!A0" in [row[0] for row in rows]

@@ -21,8 +21,9 @@ NEW = "Fresh!Start2027"
 
 
 def change(client, old=PASSWORD, new=NEW, again=None):
-    return client.post(CHANGE, {"old_password": old, "new_password": new,
-                                "new_password2": again or new})
+    return client.post(
+        CHANGE, {"old_password": old, "new_password": new, "new_password2": again or new}
+    )
 
 
 def messages_for(password, username="cadre_a"):
@@ -55,8 +56,7 @@ def test_common_password_is_refused(db):
 
 
 def test_rules_follow_the_policy(personas):
-    services.update_policy(actor=personas.sec_admin, password_min_length=12,
-                           password_min_classes=4)
+    services.update_policy(actor=personas.sec_admin, password_min_length=12, password_min_classes=4)
     assert "密码至少需要12位" in messages_for("Kite#harbr7")
     assert any("至少4种" in m for m in messages_for("kitesharbor#77"))
     assert messages_for("Kites#harbor7") == []
@@ -97,10 +97,13 @@ def test_first_login_forces_a_change_before_any_page(client, personas):
 def test_admin_reset_forces_a_change_at_next_login(client, personas):
     admin = Client()
     sign_in(admin, personas.sys_admin)
-    admin.post(reverse("accounts:account_reset_password", args=[personas.cadre_a.pk]),
-               {"new_password": "Handed#Over42"})
-    assert AuditEvent.objects.filter(action=Action.PASSWORD_RESET,
-                                     object_id=str(personas.cadre_a.pk)).exists()
+    admin.post(
+        reverse("accounts:account_reset_password", args=[personas.cadre_a.pk]),
+        {"new_password": "Handed#Over42"},
+    )
+    assert AuditEvent.objects.filter(
+        action=Action.PASSWORD_RESET, object_id=str(personas.cadre_a.pk)
+    ).exists()
 
     response = sign_in_via_page(client, personas.cadre_a, password="Handed#Over42")
     assert response.url == CHANGE
@@ -143,12 +146,15 @@ def test_change_page_shows_the_rules(client, personas):
         assert rule in html
 
 
-@pytest.mark.parametrize(("new", "message"), [
-    ("Ab#1", "密码至少需要8位"),
-    ("abcdefgh1234", "至少3种"),
-    ("My#cadre_a#1", "密码不能包含用户名"),
-    ("Password1", "常见"),
-])
+@pytest.mark.parametrize(
+    ("new", "message"),
+    [
+        ("Ab#1", "密码至少需要8位"),
+        ("abcdefgh1234", "至少3种"),
+        ("My#cadre_a#1", "密码不能包含用户名"),
+        ("Password1", "常见"),
+    ],
+)
 def test_change_page_refuses_weak_passwords_in_chinese(client, personas, new, message):
     sign_in(client, personas.cadre_a)
     response = change(client, new=new)

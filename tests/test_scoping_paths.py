@@ -10,8 +10,9 @@ from jindu.orgs.models import Department, OrgUnit
 
 
 def _unit(path: str) -> OrgUnit:
-    return OrgUnit.objects.create(name=f"单位{path}", level="grid", path=path,
-                                  depth=path.count("/") - 2)
+    return OrgUnit.objects.create(
+        name=f"单位{path}", level="grid", path=path, depth=path.count("/") - 2
+    )
 
 
 @pytest.mark.django_db

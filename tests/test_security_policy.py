@@ -15,8 +15,12 @@ from tests.personas import PERSONAS
 
 POLICY = "/accounts/policy/"
 DEFAULTS = {
-    "password_min_length": 8, "password_min_classes": 3, "password_max_age_days": 0,
-    "lockout_threshold": 5, "lockout_minutes": 15, "session_idle_minutes": 30,
+    "password_min_length": 8,
+    "password_min_classes": 3,
+    "password_max_age_days": 0,
+    "lockout_threshold": 5,
+    "lockout_minutes": 15,
+    "session_idle_minutes": 30,
 }
 
 
@@ -36,8 +40,12 @@ def test_policy_page_shows_the_current_values(sec):
 
 
 def test_policy_change_is_saved_and_audited_with_before_and_after(sec):
-    data = {**DEFAULTS, "lockout_threshold": 3, "password_max_age_days": 90,
-            "totp_roles": ["township_manager", "police"]}
+    data = {
+        **DEFAULTS,
+        "lockout_threshold": 3,
+        "password_max_age_days": 90,
+        "totp_roles": ["township_manager", "police"],
+    }
     response = sec.post(POLICY, data)
     assert response.url == POLICY
     policy = SecurityPolicy.current()
@@ -58,12 +66,15 @@ def test_unchanged_policy_writes_no_audit_row(sec):
     assert not AuditEvent.objects.filter(action=Action.SECURITY_POLICY_CHANGED).exists()
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("password_min_length", 6),
-    ("session_idle_minutes", 45),
-    ("lockout_threshold", 0),
-    ("password_min_classes", 5),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("password_min_length", 6),
+        ("session_idle_minutes", 45),
+        ("lockout_threshold", 0),
+        ("password_min_classes", 5),
+    ],
+)
 def test_values_graded_protection_forbids_are_refused_and_input_kept(sec, field, value):
     data = {**DEFAULTS, field: value, "lockout_minutes": 20}
     response = sec.post(POLICY, data)

@@ -78,8 +78,9 @@ def test_disabling_a_user_signs_them_out_at_once(personas):
     assert response.status_code == 302
     assert response.url.startswith(reverse("accounts:login"))
     assert not UserSession.objects.filter(user=personas.cadre_b).exists()
-    assert AuditEvent.objects.filter(action=Action.SESSION_TERMINATED,
-                                     object_id=str(personas.cadre_b.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action=Action.SESSION_TERMINATED, object_id=str(personas.cadre_b.pk)
+    ).exists()
 
 
 def test_security_admin_sees_who_is_signed_in(personas):
@@ -137,8 +138,13 @@ def test_ending_a_session_needs_a_post(personas):
 
 def test_session_of_a_user_outside_the_admins_unit_is_404(personas, territory):
     township_admin = services.create_user(
-        actor=None, username="sec_a", full_name="甲镇安全员", org_unit=territory.township_a,
-        password="Qinglan#2026", roles={"sec_admin"}, must_change_password=False,
+        actor=None,
+        username="sec_a",
+        full_name="甲镇安全员",
+        org_unit=territory.township_a,
+        password="Qinglan#2026",
+        roles={"sec_admin"},
+        must_change_password=False,
     )
     cadre_b = Client()
     sign_in_via_page(cadre_b, personas.cadre_b)
@@ -167,8 +173,9 @@ def test_live_sessions_page_sends_anonymous_to_login(client, db):
 def test_role_change_ends_the_users_sessions(personas):
     cadre = Client()
     sign_in_via_page(cadre, personas.cadre_a)
-    services.set_roles(actor=personas.sec_admin, user=personas.cadre_a,
-                       roles={"township_manager", "leader"})
+    services.set_roles(
+        actor=personas.sec_admin, user=personas.cadre_a, roles={"township_manager", "leader"}
+    )
     assert cadre.get(HOME).status_code == 302
 
 

@@ -17,8 +17,9 @@ CODE = "/accounts/login/code/"
 
 
 def password_step(client, username, password=PASSWORD, address="10.0.0.1"):
-    return client.post(reverse("accounts:login"), {"username": username, "password": password},
-                       REMOTE_ADDR=address)
+    return client.post(
+        reverse("accounts:login"), {"username": username, "password": password}, REMOTE_ADDR=address
+    )
 
 
 def enrol(client, user):
@@ -43,8 +44,13 @@ def test_administrator_without_totp_cannot_reach_any_page(client, personas, name
     response = password_step(client, name)
     assert response.status_code == 302
     assert response.url == ENROL
-    for url in ("/", reverse("accounts:my_logins"), reverse("accounts:sessions"),
-                reverse("accounts:account_list"), reverse("accounts:password_change")):
+    for url in (
+        "/",
+        reverse("accounts:my_logins"),
+        reverse("accounts:sessions"),
+        reverse("accounts:account_list"),
+        reverse("accounts:password_change"),
+    ):
         page = client.get(url)
         assert page.status_code == 302, url
         assert page.url.startswith(reverse("accounts:login")), url
@@ -85,8 +91,9 @@ def test_secret_is_stored_encrypted(personas):
 
     secret = services.start_totp_enrolment(user=personas.sec_admin)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT totp_secret FROM accounts_user WHERE id = %s",
-                       [personas.sec_admin.pk])
+        cursor.execute(
+            "SELECT totp_secret FROM accounts_user WHERE id = %s", [personas.sec_admin.pk]
+        )
         raw = bytes(cursor.fetchone()[0])
     assert secret.encode() not in raw
     assert User.objects.get(pk=personas.sec_admin.pk).totp_secret == secret

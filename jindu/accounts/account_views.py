@@ -38,9 +38,15 @@ def _target(request: HttpRequest, pk: int) -> User:
 
 def _password_once(request: HttpRequest, target: User, password: str, title: str) -> HttpResponse:
     """A generated password, shown on this one response and never again (not stored in clear)."""
-    return render(request, "accounts/password_once.html", {
-        "target": target, "password": password, "title": title,
-    })
+    return render(
+        request,
+        "accounts/password_once.html",
+        {
+            "target": target,
+            "password": password,
+            "title": title,
+        },
+    )
 
 
 @require(Perm.ACCOUNT_MANAGE)
@@ -64,20 +70,30 @@ def account_create(request: HttpRequest) -> HttpResponse:
             password = services.generate_password(User(username=data["username"]))
         try:
             user = services.create_user(
-                actor=request.user, username=data["username"], full_name=data["full_name"],
-                org_unit=data["org_unit"], department=data["department"], password=password,
+                actor=request.user,
+                username=data["username"],
+                full_name=data["full_name"],
+                org_unit=data["org_unit"],
+                department=data["department"],
+                password=password,
             )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             if generated:
                 return _password_once(request, user, password, _("账号已创建"))
-            messages.success(request, _("账号 %(name)s 已创建，首次登录时须修改密码") % {
-                "name": user.username})
+            messages.success(
+                request, _("账号 %(name)s 已创建，首次登录时须修改密码") % {"name": user.username}
+            )
             return redirect("accounts:account_detail", pk=user.pk)
-    return render(request, "accounts/account_create.html", {
-        "form": form, "rules": password_rules(),
-    })
+    return render(
+        request,
+        "accounts/account_create.html",
+        {
+            "form": form,
+            "rules": password_rules(),
+        },
+    )
 
 
 @require(Perm.ACCOUNT_MANAGE)
@@ -87,16 +103,23 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     form = AccountNameForm(request.POST or None, initial={"full_name": target.full_name})
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_user(actor=request.user, user=target,
-                                 full_name=form.cleaned_data["full_name"])
+            services.update_user(
+                actor=request.user, user=target, full_name=form.cleaned_data["full_name"]
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             messages.success(request, _("已保存"))
             return redirect("accounts:account_detail", pk=target.pk)
-    return render(request, "accounts/account_detail.html", {
-        "target": target, "form": form, "is_self": target.pk == request.user.pk,
-    })
+    return render(
+        request,
+        "accounts/account_detail.html",
+        {
+            "target": target,
+            "form": form,
+            "is_self": target.pk == request.user.pk,
+        },
+    )
 
 
 @require(Perm.ACCOUNT_MANAGE)
@@ -111,21 +134,30 @@ def account_set_active(request: HttpRequest, pk: int) -> HttpResponse:
             for error in exc.messages:
                 messages.error(request, error)
         else:
-            messages.success(request, (_("已启用 %(name)s") if enable else
-                                       _("已停用 %(name)s，其在线会话已结束")) % {"name": target})
+            messages.success(
+                request,
+                (_("已启用 %(name)s") if enable else _("已停用 %(name)s，其在线会话已结束"))
+                % {"name": target},
+            )
         return redirect("accounts:account_detail", pk=target.pk)
     if enable:
         question = _("确定要启用 %(name)s 吗？") % {"name": target}
     else:
         question = _("确定要停用 %(name)s 吗？其在线会话将立即结束，停用后无法登录。") % {
-            "name": target}
-    return render(request, "accounts/confirm.html", {
-        "title": _("启用账号") if enable else _("停用账号"),
-        "question": question,
-        "confirm_label": _("启用") if enable else _("停用"),
-        "danger": not enable,
-        "cancel_url": "accounts:account_detail", "cancel_pk": target.pk,
-    })
+            "name": target
+        }
+    return render(
+        request,
+        "accounts/confirm.html",
+        {
+            "title": _("启用账号") if enable else _("停用账号"),
+            "question": question,
+            "confirm_label": _("启用") if enable else _("停用"),
+            "danger": not enable,
+            "cancel_url": "accounts:account_detail",
+            "cancel_pk": target.pk,
+        },
+    )
 
 
 @require(Perm.ACCOUNT_MANAGE)
@@ -147,9 +179,16 @@ def account_reset_password(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             if generated:
                 return _password_once(request, target, password, _("密码已重置"))
-            messages.success(request, _("已重置 %(name)s 的密码，其下次登录时须修改") % {
-                "name": target})
+            messages.success(
+                request, _("已重置 %(name)s 的密码，其下次登录时须修改") % {"name": target}
+            )
             return redirect("accounts:account_detail", pk=target.pk)
-    return render(request, "accounts/account_reset_password.html", {
-        "target": target, "form": form, "rules": password_rules(),
-    })
+    return render(
+        request,
+        "accounts/account_reset_password.html",
+        {
+            "target": target,
+            "form": form,
+            "rules": password_rules(),
+        },
+    )

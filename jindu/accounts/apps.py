@@ -19,9 +19,11 @@ class AccountsConfig(AppConfig):
         user_logged_in.connect(sessions.register_session, dispatch_uid="jindu_register_session")
         user_logged_out.connect(sessions.forget_session, dispatch_uid="jindu_forget_session")
 
-        register("system", _("账号管理"), "accounts:account_list", Perm.ACCOUNT_MANAGE,
-                 "person-gear")
-        register("system", _("角色与数据范围"), "accounts:role_list", Perm.ROLE_MANAGE,
-                 "person-lock")
+        register(
+            "system", _("账号管理"), "accounts:account_list", Perm.ACCOUNT_MANAGE, "person-gear"
+        )
+        register(
+            "system", _("角色与数据范围"), "accounts:role_list", Perm.ROLE_MANAGE, "person-lock"
+        )
         register("system", _("在线用户"), "accounts:sessions", Perm.SESSION_MANAGE, "broadcast")
         register("system", _("安全策略"), "accounts:policy", Perm.ROLE_MANAGE, "shield-lock")

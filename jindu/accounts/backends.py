@@ -10,8 +10,9 @@ from jindu.accounts.models import User
 
 
 class ScopedUserBackend(BaseBackend):
-    def authenticate(self, request: Any, username: str | None = None,
-                     password: str | None = None, **kwargs: Any) -> User | None:
+    def authenticate(
+        self, request: Any, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> User | None:
         if not username or password is None:
             return None
         user = User.objects.filter(username=username).select_related("org_unit").first()

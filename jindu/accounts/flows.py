@@ -125,8 +125,9 @@ def active_lockout(username: str, address: str, now: datetime | None = None) -> 
     )
 
 
-def _failures_since_reset(kind: str, key: str, now: datetime, policy: SecurityPolicy,
-                          *, in_flight: bool = False) -> int:
+def _failures_since_reset(
+    kind: str, key: str, now: datetime, policy: SecurityPolicy, *, in_flight: bool = False
+) -> int:
     since = now - timedelta(minutes=policy.lockout_minutes)
     last_lock = Lockout.objects.filter(kind=kind, key=key).aggregate(m=Max("locked_at"))["m"]
     if last_lock and last_lock > since:
@@ -149,39 +150,68 @@ def _failures_since_reset(kind: str, key: str, now: datetime, policy: SecurityPo
 def _burst(username: str, address: str, now: datetime, policy: SecurityPolicy) -> bool:
     """More attempts under way or failed than the threshold allows: a parallel burst."""
     return any(
-        key and _failures_since_reset(kind, key, now, policy, in_flight=True)
-        > policy.lockout_threshold
-        for kind, key in ((Lockout.Kind.USERNAME, lock_key(username)),
-                          (Lockout.Kind.ADDRESS, address))
+        key
+        and _failures_since_reset(kind, key, now, policy, in_flight=True) > policy.lockout_threshold
+        for kind, key in (
+            (Lockout.Kind.USERNAME, lock_key(username)),
+            (Lockout.Kind.ADDRESS, address),
+        )
     )
 
 
-def _lock_if_over(kind: str, key: str, now: datetime, policy: SecurityPolicy,
-                  username: str) -> bool:
+def _lock_if_over(
+    kind: str, key: str, now: datetime, policy: SecurityPolicy, username: str
+) -> bool:
     if not key or _failures_since_reset(kind, key, now, policy) < policy.lockout_threshold:
         return False
     until = now + timedelta(minutes=policy.lockout_minutes)
     Lockout.objects.create(kind=kind, key=key, locked_at=now, until=until)
     record(
-        actor=None, action=Action.LOCKOUT, username=username, result=Result.FAILURE,
-        object_type="lockout", object_repr=f"{Lockout.Kind(kind).label}：{key}",
-        detail={"kind": kind, "key": key, "until": until.isoformat(),
-                "threshold": policy.lockout_threshold},
+        actor=None,
+        action=Action.LOCKOUT,
+        username=username,
+        result=Result.FAILURE,
+        object_type="lockout",
+        object_repr=f"{Lockout.Kind(kind).label}：{key}",
+        detail={
+            "kind": kind,
+            "key": key,
+            "until": until.isoformat(),
+            "threshold": policy.lockout_threshold,
+        },
     )
     return True
 
 
-def _attempt(request: HttpRequest, *, username: str, user: User | None, success: bool,
-             reason: Reason, now: datetime) -> LoginAttempt:
+def _attempt(
+    request: HttpRequest,
+    *,
+    username: str,
+    user: User | None,
+    success: bool,
+    reason: Reason,
+    now: datetime,
+) -> LoginAttempt:
     return LoginAttempt.objects.create(
-        username=lock_key(username), user=user, client_address=client_address(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:200], at=now, success=success,
+        username=lock_key(username),
+        user=user,
+        client_address=client_address(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:200],
+        at=now,
+        success=success,
         reason=reason,
     )
 
 
-def _fail(request: HttpRequest, *, username: str, user: User | None, reason: Reason,
-          policy: SecurityPolicy, claim: LoginAttempt | None = None) -> bool:
+def _fail(
+    request: HttpRequest,
+    *,
+    username: str,
+    user: User | None,
+    reason: Reason,
+    policy: SecurityPolicy,
+    claim: LoginAttempt | None = None,
+) -> bool:
     """Record a failed attempt and lock what crossed the threshold; True if now locked."""
     now = timezone.now()
     with transaction.atomic():
@@ -189,31 +219,51 @@ def _fail(request: HttpRequest, *, username: str, user: User | None, reason: Rea
             claim.reason = reason
             claim.save(update_fields=["reason"])
         else:
-            _attempt(request, username=username, user=user, success=False, reason=reason,
-                     now=now)
+            _attempt(request, username=username, user=user, success=False, reason=reason, now=now)
         if reason == Reason.TOTP_FAILED and user is not None:
             record(actor=user, action=Action.TOTP_FAILED, obj=user, result=Result.FAILURE)
         else:
-            record(actor=None, action=Action.LOGIN_FAILED, username=username,
-                   result=Result.FAILURE, object_type="login", detail={"reason": str(reason)})
-        locked_name = _lock_if_over(Lockout.Kind.USERNAME, lock_key(username), now, policy,
-                                    username)
-        locked_addr = _lock_if_over(Lockout.Kind.ADDRESS, client_address(request), now, policy,
-                                    username)
+            record(
+                actor=None,
+                action=Action.LOGIN_FAILED,
+                username=username,
+                result=Result.FAILURE,
+                object_type="login",
+                detail={"reason": str(reason)},
+            )
+        locked_name = _lock_if_over(
+            Lockout.Kind.USERNAME, lock_key(username), now, policy, username
+        )
+        locked_addr = _lock_if_over(
+            Lockout.Kind.ADDRESS, client_address(request), now, policy, username
+        )
     return locked_name or locked_addr
 
 
-def _refuse_locked(request: HttpRequest, *, username: str, user: User | None,
-                   claim: LoginAttempt | None = None) -> None:
+def _refuse_locked(
+    request: HttpRequest, *, username: str, user: User | None, claim: LoginAttempt | None = None
+) -> None:
     with transaction.atomic():
         if claim is not None:
             claim.reason = Reason.LOCKED
             claim.save(update_fields=["reason"])
         else:
-            _attempt(request, username=username, user=user, success=False,
-                     reason=Reason.LOCKED, now=timezone.now())
-        record(actor=None, action=Action.LOGIN_FAILED, username=username, result=Result.DENIED,
-               object_type="login", detail={"reason": str(Reason.LOCKED)})
+            _attempt(
+                request,
+                username=username,
+                user=user,
+                success=False,
+                reason=Reason.LOCKED,
+                now=timezone.now(),
+            )
+        record(
+            actor=None,
+            action=Action.LOGIN_FAILED,
+            username=username,
+            result=Result.DENIED,
+            object_type="login",
+            detail={"reason": str(Reason.LOCKED)},
+        )
 
 
 # ------------------------------------------------------------------ the steps
@@ -226,8 +276,9 @@ def safe_next(request: HttpRequest, candidate: str | None) -> str:
     return ""
 
 
-def attempt_password(request: HttpRequest, username: str, password: str,
-                     next_url: str = "") -> Outcome:
+def attempt_password(
+    request: HttpRequest, username: str, password: str, next_url: str = ""
+) -> Outcome:
     policy = SecurityPolicy.current()
     username = username.strip()[:150]
     address = client_address(request)
@@ -239,8 +290,14 @@ def attempt_password(request: HttpRequest, username: str, password: str,
     # The attempt is written (and committed) before the slow password hash, so
     # that guesses sent in parallel see each other: however many arrive at once,
     # no more than the threshold are ever checked before the lockout applies.
-    claim = _attempt(request, username=username, user=known, success=False,
-                     reason=Reason.IN_FLIGHT, now=timezone.now())
+    claim = _attempt(
+        request,
+        username=username,
+        user=known,
+        success=False,
+        reason=Reason.IN_FLIGHT,
+        now=timezone.now(),
+    )
     try:
         if _burst(username, address, timezone.now(), policy):
             # Refused without a lockout of its own: a real lockout follows only from
@@ -259,8 +316,9 @@ def attempt_password(request: HttpRequest, username: str, password: str,
             reason = Reason.DISABLED
         else:
             reason = Reason.BAD_PASSWORD
-        locked = _fail(request, username=username, user=known, reason=reason, policy=policy,
-                       claim=claim)
+        locked = _fail(
+            request, username=username, user=known, reason=reason, policy=policy, claim=claim
+        )
         return Outcome(error=locked_error(policy) if locked else generic_error())
     # The password was right: what is recorded is how the sign-in ends, not this step.
     claim.delete()
@@ -274,13 +332,15 @@ def attempt_password(request: HttpRequest, username: str, password: str,
     return complete_login(request, user, next_url)
 
 
-def _begin_second_factor(request: HttpRequest, user: User, stage: Stage,
-                         next_url: str) -> Outcome:
+def _begin_second_factor(request: HttpRequest, user: User, stage: Stage, next_url: str) -> Outcome:
     # A new key before anything is attached to the session: a session id planted
     # before the password step is worth nothing after it.
     request.session.cycle_key()
     request.session[PENDING] = {
-        "uid": user.pk, "stage": str(stage), "at": time.time(), "next": next_url,
+        "uid": user.pk,
+        "stage": str(stage),
+        "at": time.time(),
+        "next": next_url,
     }
     return Outcome(stage=stage)
 
@@ -310,8 +370,7 @@ def attempt_code(request: HttpRequest, code: str, stage: Stage) -> Outcome:
     """The second step: a code from the enrolled app, or the code confirming enrolment."""
     pending = pending_login(request, stage)
     if pending is None:
-        return Outcome(error=_("登录已过期，请重新输入用户名和密码"),
-                       redirect_to="accounts:login")
+        return Outcome(error=_("登录已过期，请重新输入用户名和密码"), redirect_to="accounts:login")
     user, marker = pending
     policy = SecurityPolicy.current()
     if active_lockout(user.username, client_address(request)):
@@ -325,8 +384,9 @@ def attempt_code(request: HttpRequest, code: str, stage: Stage) -> Outcome:
     else:
         accepted = user.totp_enrolled and totp.consume(user, code)
     if not accepted:
-        if _fail(request, username=user.username, user=user, reason=Reason.TOTP_FAILED,
-                 policy=policy):
+        if _fail(
+            request, username=user.username, user=user, reason=Reason.TOTP_FAILED, policy=policy
+        ):
             clear_pending(request)
             return Outcome(error=locked_error(policy), redirect_to="accounts:login")
         return Outcome(error=totp_error())
@@ -340,8 +400,14 @@ def complete_login(request: HttpRequest, user: User, next_url: str = "") -> Outc
         # Django's login gives the session a new key (no fixation) and, through
         # the user_logged_in signal, registers it as a live session.
         login(request, user, backend=BACKEND)
-        _attempt(request, username=user.username, user=user, success=True, reason=Reason.OK,
-                 now=timezone.now())
+        _attempt(
+            request,
+            username=user.username,
+            user=user,
+            success=True,
+            reason=Reason.OK,
+            now=timezone.now(),
+        )
         record(actor=user, action=Action.LOGIN, obj=user)
     return Outcome(stage=Stage.DONE, redirect_to=next_url)
 
@@ -359,8 +425,12 @@ def end_current_session(request: HttpRequest, *, reason: str) -> None:
     key = request.session.session_key
     with transaction.atomic():
         if reason == "timeout" and user.is_authenticated:
-            record(actor=user, action=Action.SESSION_TIMEOUT, obj=user,
-                   detail={"idle_minutes": SecurityPolicy.current().session_idle_minutes})
+            record(
+                actor=user,
+                action=Action.SESSION_TIMEOUT,
+                obj=user,
+                detail={"idle_minutes": SecurityPolicy.current().session_idle_minutes},
+            )
         if key:
             UserSession.objects.filter(session_key=key).delete()
 
@@ -368,7 +438,12 @@ def end_current_session(request: HttpRequest, *, reason: str) -> None:
 def login_history(user: User, limit: int = 50) -> list[dict[str, Any]]:
     rows = LoginAttempt.objects.filter(user=user).order_by("-at", "-id")[:limit]
     return [
-        {"at": r.at, "address": r.client_address, "browser": r.user_agent, "success": r.success,
-         "result": reason_label(r.reason)}
+        {
+            "at": r.at,
+            "address": r.client_address,
+            "browser": r.user_agent,
+            "success": r.success,
+            "result": reason_label(r.reason),
+        }
         for r in rows
     ]

@@ -38,8 +38,12 @@ class User(AbstractBaseUser):
         "orgs.OrgUnit", on_delete=models.PROTECT, related_name="users", verbose_name="所属单位"
     )
     department = models.ForeignKey(
-        "orgs.Department", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="users", verbose_name="成员单位",
+        "orgs.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        verbose_name="成员单位",
     )
     is_active = models.BooleanField("启用", default=True)
     must_change_password = models.BooleanField("下次登录须修改密码", default=True)
@@ -96,7 +100,10 @@ class User(AbstractBaseUser):
             return False
         codes = self.role_codes
         return Role.DEPT_REPORTER in codes and not codes & {
-            Role.COUNTY_OFFICE, Role.TOWNSHIP_MANAGER, Role.GRID_WORKER, Role.POLICE
+            Role.COUNTY_OFFICE,
+            Role.TOWNSHIP_MANAGER,
+            Role.GRID_WORKER,
+            Role.POLICE,
         }
 
     def totp_required(self, policy: SecurityPolicy | None = None) -> bool:

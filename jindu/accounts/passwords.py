@@ -56,7 +56,8 @@ class ComplexityValidator:
     def get_help_text(self) -> str:
         length, classes = self._limits()
         return _("至少%(length)d位，包含大写字母、小写字母、数字、符号中的至少%(classes)d种。") % {
-            "length": length, "classes": classes,
+            "length": length,
+            "classes": classes,
         }
 
 

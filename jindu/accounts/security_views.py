@@ -31,9 +31,14 @@ def live_sessions(request: HttpRequest) -> HttpResponse:
     own_key = request.session.session_key
     for row in rows:
         row.is_current = row.session_key == own_key
-    return render(request, "accounts/sessions.html", {
-        "rows": rows, "idle_minutes": SecurityPolicy.current().session_idle_minutes,
-    })
+    return render(
+        request,
+        "accounts/sessions.html",
+        {
+            "rows": rows,
+            "idle_minutes": SecurityPolicy.current().session_idle_minutes,
+        },
+    )
 
 
 @require(Perm.SESSION_MANAGE)
@@ -41,17 +46,25 @@ def live_sessions(request: HttpRequest) -> HttpResponse:
 def session_end(request: HttpRequest, pk: int) -> HttpResponse:
     live = get_object_or_404(sessions_in_scope(request.user), pk=pk)
     if request.method == "POST":
-        services.end_sessions(actor=request.user, user=live.user, session_key=live.session_key,
-                              reason="ended by security administrator")
+        services.end_sessions(
+            actor=request.user,
+            user=live.user,
+            session_key=live.session_key,
+            reason="ended by security administrator",
+        )
         messages.success(request, _("已结束 %(name)s 的会话") % {"name": live.user})
         return redirect("accounts:sessions")
-    return render(request, "accounts/confirm.html", {
-        "title": _("结束会话"),
-        "question": _("确定要结束 %(name)s 在 %(address)s 的会话吗？对方将立即退出登录。") % {
-            "name": live.user, "address": live.client_address},
-        "confirm_label": _("结束会话"),
-        "cancel_url": "accounts:sessions",
-    })
+    return render(
+        request,
+        "accounts/confirm.html",
+        {
+            "title": _("结束会话"),
+            "question": _("确定要结束 %(name)s 在 %(address)s 的会话吗？对方将立即退出登录。")
+            % {"name": live.user, "address": live.client_address},
+            "confirm_label": _("结束会话"),
+            "cancel_url": "accounts:sessions",
+        },
+    )
 
 
 @require(Perm.ROLE_MANAGE)
@@ -61,17 +74,27 @@ def role_list(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/role_list.html", {"filter_form": form, "page_obj": page})
 
 
-def _role_page(request: HttpRequest, target: User, *, roles_form: RolesForm | None = None,
-               scope_form: ScopeForm | None = None) -> HttpResponse:
+def _role_page(
+    request: HttpRequest,
+    target: User,
+    *,
+    roles_form: RolesForm | None = None,
+    scope_form: ScopeForm | None = None,
+) -> HttpResponse:
     roles_form = roles_form or RolesForm(initial={"roles": sorted(target.role_codes)})
     scope_form = scope_form or ScopeForm(
-        request.user, initial={"org_unit": target.org_unit_id,
-                               "department": target.department_id}
+        request.user, initial={"org_unit": target.org_unit_id, "department": target.department_id}
     )
-    return render(request, "accounts/role_edit.html", {
-        "target": target, "roles_form": roles_form, "scope_form": scope_form,
-        "is_self": target.pk == request.user.pk,
-    })
+    return render(
+        request,
+        "accounts/role_edit.html",
+        {
+            "target": target,
+            "roles_form": roles_form,
+            "scope_form": scope_form,
+            "is_self": target.pk == request.user.pk,
+        },
+    )
 
 
 def _target(request: HttpRequest, pk: int) -> User:
@@ -93,8 +116,9 @@ def role_save(request: HttpRequest, pk: int) -> HttpResponse:
     form = RolesForm(request.POST)
     if form.is_valid():
         try:
-            services.set_roles(actor=request.user, user=target,
-                               roles=set(form.cleaned_data["roles"]))
+            services.set_roles(
+                actor=request.user, user=target, roles=set(form.cleaned_data["roles"])
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -110,9 +134,12 @@ def scope_save(request: HttpRequest, pk: int) -> HttpResponse:
     form = ScopeForm(request.user, request.POST)
     if form.is_valid():
         try:
-            services.set_scope(actor=request.user, user=target,
-                               org_unit=form.cleaned_data["org_unit"],
-                               department=form.cleaned_data["department"])
+            services.set_scope(
+                actor=request.user,
+                user=target,
+                org_unit=form.cleaned_data["org_unit"],
+                department=form.cleaned_data["department"],
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -127,16 +154,24 @@ def totp_reset(request: HttpRequest, pk: int) -> HttpResponse:
     target = _target(request, pk)
     if request.method == "POST":
         services.reset_totp(actor=request.user, user=target)
-        messages.success(request, _("已重置 %(name)s 的动态口令，其下次登录时须重新绑定") % {
-            "name": target})
+        messages.success(
+            request, _("已重置 %(name)s 的动态口令，其下次登录时须重新绑定") % {"name": target}
+        )
         return redirect("accounts:role_edit", pk=target.pk)
-    return render(request, "accounts/confirm.html", {
-        "title": _("重置动态口令"),
-        "question": _("确定要重置 %(name)s 的动态口令吗？其当前会话将结束，"
-                      "下次登录时须用新手机重新绑定。") % {"name": target},
-        "confirm_label": _("重置动态口令"),
-        "cancel_url": "accounts:role_edit", "cancel_pk": target.pk,
-    })
+    return render(
+        request,
+        "accounts/confirm.html",
+        {
+            "title": _("重置动态口令"),
+            "question": _(
+                "确定要重置 %(name)s 的动态口令吗？其当前会话将结束，下次登录时须用新手机重新绑定。"
+            )
+            % {"name": target},
+            "confirm_label": _("重置动态口令"),
+            "cancel_url": "accounts:role_edit",
+            "cancel_pk": target.pk,
+        },
+    )
 
 
 @require(Perm.ROLE_MANAGE)

@@ -27,8 +27,13 @@ from jindu.audit.services import record, record_change, snapshot
 from jindu.core.roles import ADMIN_ROLES, Role
 
 POLICY_FIELDS = (
-    "password_min_length", "password_min_classes", "password_max_age_days",
-    "lockout_threshold", "lockout_minutes", "session_idle_minutes", "totp_roles",
+    "password_min_length",
+    "password_min_classes",
+    "password_max_age_days",
+    "lockout_threshold",
+    "lockout_minutes",
+    "session_idle_minutes",
+    "totp_roles",
 )
 
 # Characters that survive being read aloud or copied from a screen: no 0/O, 1/l/I.
@@ -106,9 +111,17 @@ def username_taken(username: str, exclude_pk: int | None = None) -> bool:
 
 
 @transaction.atomic
-def create_user(*, actor: Any, username: str, full_name: str, org_unit: Any,
-                password: str, department: Any = None, roles: set[str] | None = None,
-                must_change_password: bool = True) -> User:
+def create_user(
+    *,
+    actor: Any,
+    username: str,
+    full_name: str,
+    org_unit: Any,
+    password: str,
+    department: Any = None,
+    roles: set[str] | None = None,
+    must_change_password: bool = True,
+) -> User:
     username = username.strip()
     if not username:
         raise ValidationError({"username": [_("请填写用户名")]})
@@ -119,8 +132,13 @@ def create_user(*, actor: Any, username: str, full_name: str, org_unit: Any,
     _within_actor_scope(actor, org_unit, department)
     roles = set(roles or ())
     check_role_set(roles)
-    user = User(username=username, full_name=full_name.strip(), org_unit=org_unit,
-                department=department, must_change_password=must_change_password)
+    user = User(
+        username=username,
+        full_name=full_name.strip(),
+        org_unit=org_unit,
+        department=department,
+        must_change_password=must_change_password,
+    )
     _validate_new_password(password, user, "password")
     user.set_password(password)
     user.password_changed_at = timezone.now()
@@ -128,10 +146,15 @@ def create_user(*, actor: Any, username: str, full_name: str, org_unit: Any,
     for role in sorted(roles):
         RoleGrant.objects.create(user=user, role=role, granted_by=_user_or_none(actor))
     record_change(
-        actor=actor, action=Action.ACCOUNT_CREATED, obj=user,
-        after={"username": user.username, "org_unit_id": org_unit.pk,
-               "department_id": department.pk if department else None,
-               "roles": ",".join(sorted(roles))},
+        actor=actor,
+        action=Action.ACCOUNT_CREATED,
+        obj=user,
+        after={
+            "username": user.username,
+            "org_unit_id": org_unit.pk,
+            "department_id": department.pk if department else None,
+            "roles": ",".join(sorted(roles)),
+        },
     )
     return user
 
@@ -149,8 +172,9 @@ def update_user(*, actor: Any, user: User, full_name: str) -> User:
     user.save(update_fields=["full_name"])
     after = snapshot(user, ("full_name",))
     if after != before:
-        record_change(actor=actor, action=Action.ACCOUNT_UPDATED, obj=user, before=before,
-                      after=after)
+        record_change(
+            actor=actor, action=Action.ACCOUNT_UPDATED, obj=user, before=before, after=after
+        )
     return user
 
 
@@ -163,10 +187,14 @@ def set_roles(*, actor: Any, user: User, roles: set[str]) -> User:
     current = set(user.role_grants.values_list("role", flat=True))
     for role in sorted((current - roles) & ADMIN_ROLES):
         if user.is_active and _last_active_holder(user, role):
-            raise ValidationError({"roles": [
-                _("%(user)s是唯一启用的%(role)s，撤销后将无人担任该职责") %
-                {"user": user.full_name, "role": Role(role).label}
-            ]})
+            raise ValidationError(
+                {
+                    "roles": [
+                        _("%(user)s是唯一启用的%(role)s，撤销后将无人担任该职责")
+                        % {"user": user.full_name, "role": Role(role).label}
+                    ]
+                }
+            )
     for role in sorted(current - roles):
         RoleGrant.objects.filter(user=user, role=role).delete()
         record(actor=actor, action=Action.ROLE_REVOKED, obj=user, detail={"role": role})
@@ -188,8 +216,9 @@ def set_scope(*, actor: Any, user: User, org_unit: Any, department: Any = None) 
     user.save(update_fields=["org_unit", "department"])
     after = {"org_unit_id": user.org_unit_id, "department_id": user.department_id}
     if after != before:
-        record_change(actor=actor, action=Action.SCOPE_CHANGED, obj=user, before=before,
-                      after=after)
+        record_change(
+            actor=actor, action=Action.SCOPE_CHANGED, obj=user, before=before, after=after
+        )
         end_sessions(actor=actor, user=user, reason="scope changed")
     return user
 
@@ -203,14 +232,19 @@ def set_active(*, actor: Any, user: User, active: bool) -> User:
     if not active:
         for role in sorted(user.role_codes & ADMIN_ROLES):
             if _last_active_holder(user, role):
-                raise ValidationError({"is_active": [
-                    _("%(user)s是唯一启用的%(role)s，不能停用") %
-                    {"user": user.full_name, "role": Role(role).label}
-                ]})
+                raise ValidationError(
+                    {
+                        "is_active": [
+                            _("%(user)s是唯一启用的%(role)s，不能停用")
+                            % {"user": user.full_name, "role": Role(role).label}
+                        ]
+                    }
+                )
     user.is_active = active
     user.save(update_fields=["is_active"])
-    record(actor=actor, action=Action.ACCOUNT_ENABLED if active else Action.ACCOUNT_DISABLED,
-           obj=user)
+    record(
+        actor=actor, action=Action.ACCOUNT_ENABLED if active else Action.ACCOUNT_DISABLED, obj=user
+    )
     if not active:
         end_sessions(actor=actor, user=user, reason="disabled")
     return user
@@ -291,7 +325,9 @@ POLICY_LIMITS = {
     # field: (minimum, maximum, message); 等保 asks for at least 8 characters and
     # a session timeout of at most 30 minutes.
     "password_min_length": (
-        8, 64, gettext_lazy("密码最小长度须在8到64位之间（等级保护要求至少8位）")
+        8,
+        64,
+        gettext_lazy("密码最小长度须在8到64位之间（等级保护要求至少8位）"),
     ),
     "password_min_classes": (1, 4, gettext_lazy("字符种类数须在1到4之间")),
     "password_max_age_days": (0, 3650, gettext_lazy("密码有效期须在0到3650天之间（0为不限）")),
@@ -320,18 +356,28 @@ def update_policy(*, actor: Any, **changes: Any) -> SecurityPolicy:
     for key, value in changes.items():
         if key in POLICY_FIELDS:
             # Administrators use TOTP whatever the list says; keep it to everyday roles.
-            setattr(policy, key, sorted(set(value) - ADMIN_ROLES) if key == "totp_roles"
-                    else value)
+            setattr(policy, key, sorted(set(value) - ADMIN_ROLES) if key == "totp_roles" else value)
     policy.save()
     after = snapshot(policy, POLICY_FIELDS)
     if after != before:
-        record_change(actor=actor, action=Action.SECURITY_POLICY_CHANGED, obj=policy,
-                      before=before, after=after)
+        record_change(
+            actor=actor,
+            action=Action.SECURITY_POLICY_CHANGED,
+            obj=policy,
+            before=before,
+            after=after,
+        )
     return policy
 
 
-def end_sessions(*, actor: Any, user: User | None = None, session_key: str | None = None,
-                 except_key: str | None = None, reason: str = "") -> int:
+def end_sessions(
+    *,
+    actor: Any,
+    user: User | None = None,
+    session_key: str | None = None,
+    except_key: str | None = None,
+    reason: str = "",
+) -> int:
     """End live sessions now: the session row goes, so the cookie is worthless."""
     qs = UserSession.objects.all()
     if user is not None:
@@ -346,7 +392,11 @@ def end_sessions(*, actor: Any, user: User | None = None, session_key: str | Non
     with transaction.atomic():
         Session.objects.filter(session_key__in=keys).delete()
         count, _deleted = UserSession.objects.filter(session_key__in=keys).delete()
-        record(actor=actor, action=Action.SESSION_TERMINATED,
-               obj=user, object_type="" if user else "session",
-               detail={"sessions": count, "reason": reason})
+        record(
+            actor=actor,
+            action=Action.SESSION_TERMINATED,
+            obj=user,
+            object_type="" if user else "session",
+            detail={"sessions": count, "reason": reason},
+        )
     return count

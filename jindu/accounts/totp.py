@@ -45,7 +45,13 @@ def provisioning_uri(user: User, secret: str) -> str:
 def qr_svg(uri: str) -> bytes:
     buffer = io.BytesIO()
     segno.make(uri, error="m").save(
-        buffer, kind="svg", scale=5, border=2, xmldecl=False, dark="#000", light="#fff",
+        buffer,
+        kind="svg",
+        scale=5,
+        border=2,
+        xmldecl=False,
+        dark="#000",
+        light="#fff",
         title=_("动态口令二维码"),
     )
     return buffer.getvalue()

@@ -28,6 +28,9 @@ urlpatterns = [
     path("users/new/", account_views.account_create, name="account_create"),
     path("users/<int:pk>/", account_views.account_detail, name="account_detail"),
     path("users/<int:pk>/active/", account_views.account_set_active, name="account_set_active"),
-    path("users/<int:pk>/password/", account_views.account_reset_password,
-         name="account_reset_password"),
+    path(
+        "users/<int:pk>/password/",
+        account_views.account_reset_password,
+        name="account_reset_password",
+    ),
 ]

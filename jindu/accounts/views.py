@@ -68,9 +68,15 @@ def login_view(request: HttpRequest) -> HttpResponse:
         if outcome.stage == Stage.ENROL:
             return redirect("accounts:login_enrol")
         form.add_error(None, outcome.error)
-    return render(request, "accounts/login.html", {
-        "form": form, "next": next_url, "notice": notice,
-    })
+    return render(
+        request,
+        "accounts/login.html",
+        {
+            "form": form,
+            "next": next_url,
+            "notice": notice,
+        },
+    )
 
 
 def _code_step(request: HttpRequest, stage: Stage, template: str) -> HttpResponse:
@@ -157,7 +163,8 @@ def password_change(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.change_own_password(
-                user=user, old_password=form.cleaned_data["old_password"],
+                user=user,
+                old_password=form.cleaned_data["old_password"],
                 new_password=form.cleaned_data["new_password"],
             )
         except ValidationError as exc:
@@ -167,13 +174,23 @@ def password_change(request: HttpRequest) -> HttpResponse:
             update_session_auth_hash(request, user)
             follow_new_key(request, old_key)
             # Whoever else was signed in with the old password is not any more.
-            services.end_sessions(actor=user, user=user, except_key=request.session.session_key,
-                                  reason="password changed")
+            services.end_sessions(
+                actor=user,
+                user=user,
+                except_key=request.session.session_key,
+                reason="password changed",
+            )
             messages.success(request, _("密码已修改"))
             return redirect("portal:home")
-    return render(request, "accounts/password_change.html", {
-        "form": form, "reason": reason, "rules": password_rules(policy),
-    })
+    return render(
+        request,
+        "accounts/password_change.html",
+        {
+            "form": form,
+            "reason": reason,
+            "rules": password_rules(policy),
+        },
+    )
 
 
 @signed_in
@@ -200,6 +217,10 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
 @signed_in
 @require_GET
 def my_logins(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/my_logins.html", {
-        "rows": flows.login_history(request.user),
-    })
+    return render(
+        request,
+        "accounts/my_logins.html",
+        {
+            "rows": flows.login_history(request.user),
+        },
+    )

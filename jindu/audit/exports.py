@@ -76,17 +76,33 @@ class AuditExporter(Exporter):
         # Rows appended since ``export_events`` checked the size are left out.
         for event in self.queryset.order_by("seq")[: self.limit].iterator(chunk_size=2000):
             yield (
-                event.seq, event.at, event.username, role_labels(event.roles), event.org_name,
-                event.client_address, str(actions.get(event.action, event.action)), event.action,
-                event.object_type, event.object_id, event.object_repr,
-                str(results.get(event.result, event.result)), event.detail, event.algorithm,
-                event.prev_hash, event.hash,
+                event.seq,
+                event.at,
+                event.username,
+                role_labels(event.roles),
+                event.org_name,
+                event.client_address,
+                str(actions.get(event.action, event.action)),
+                event.action,
+                event.object_type,
+                event.object_id,
+                event.object_repr,
+                str(results.get(event.result, event.result)),
+                event.detail,
+                event.algorithm,
+                event.prev_hash,
+                event.hash,
             )
 
 
 def export_events(
-    *, queryset: models.QuerySet, filters: dict[str, Any], actor: Any,
-    limit: int = EXCEL_MAX_ROWS, username: str = "", client_address: str | None = None,
+    *,
+    queryset: models.QuerySet,
+    filters: dict[str, Any],
+    actor: Any,
+    limit: int = EXCEL_MAX_ROWS,
+    username: str = "",
+    client_address: str | None = None,
 ) -> tuple[bytes, int]:
     """Render the rows as a workbook and audit the export with its filter.
 
@@ -96,9 +112,9 @@ def export_events(
     # Asked before rendering: one probe past the limit, rather than building a
     # workbook only to throw it away.
     if queryset.order_by("seq").values_list("seq", flat=True)[limit : limit + 1].exists():
-        raise ExportTooLarge(_(
-            "符合条件的记录超过 %(limit)s 条，请缩小时间范围后分批导出"
-        ) % {"limit": limit})
+        raise ExportTooLarge(
+            _("符合条件的记录超过 %(limit)s 条，请缩小时间范围后分批导出") % {"limit": limit}
+        )
     exporter = AuditExporter(queryset, limit)
     content, count = exporter.render()
     with transaction.atomic():

@@ -72,19 +72,25 @@ class AuditFilterForm(forms.Form):
     end = BoundField(end=True, label=gettext_lazy("截止时间"))
     username = forms.CharField(label=gettext_lazy("用户名"), required=False, max_length=150)
     action = forms.ChoiceField(
-        label=gettext_lazy("操作"), required=False,
+        label=gettext_lazy("操作"),
+        required=False,
         choices=[("", gettext_lazy("全部操作")), *Action.choices],
     )
     result = forms.ChoiceField(
-        label=gettext_lazy("结果"), required=False,
+        label=gettext_lazy("结果"),
+        required=False,
         choices=[("", gettext_lazy("全部结果")), *Result.choices],
     )
     client_address = forms.CharField(
-        label=gettext_lazy("客户端地址"), required=False, max_length=64,
+        label=gettext_lazy("客户端地址"),
+        required=False,
+        max_length=64,
         help_text=gettext_lazy("可只填开头部分，如 10.12."),
     )
     object_type = forms.CharField(
-        label=gettext_lazy("对象类型"), required=False, max_length=60,
+        label=gettext_lazy("对象类型"),
+        required=False,
+        max_length=60,
         widget=forms.TextInput(attrs={"list": "audit-object-types"}),
     )
     object_id = forms.CharField(label=gettext_lazy("对象ID"), required=False, max_length=64)
@@ -114,8 +120,13 @@ class AuditFilterForm(forms.Form):
             queryset = queryset.filter(at__gte=data["start"])
         if data.get("end"):
             queryset = queryset.filter(at__lt=data["end"])
-        exact = {"username": "username", "action": "action", "result": "result",
-                 "object_type": "object_type", "object_id": "object_id"}
+        exact = {
+            "username": "username",
+            "action": "action",
+            "result": "result",
+            "object_type": "object_type",
+            "object_id": "object_id",
+        }
         for name, lookup in exact.items():
             if data.get(name):
                 queryset = queryset.filter(**{lookup: data[name]})

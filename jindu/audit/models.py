@@ -97,7 +97,6 @@ class AuditEvent(models.Model):
         return json.loads(self.detail) if self.detail else {}
 
 
-
 class AuditChainHead(models.Model):
     """One row: the last sequence number and hash, locked while a row is appended."""
 

@@ -131,8 +131,9 @@ def cli_username() -> str:
 
 def record_cli(*, action: Action, **kwargs: Any) -> AuditEvent:
     """Audit a command run: attributed to the OS user, client address ``cli``."""
-    return record(actor=None, action=action, username=cli_username(),
-                  client_address=CLI_ADDRESS, **kwargs)
+    return record(
+        actor=None, action=action, username=cli_username(), client_address=CLI_ADDRESS, **kwargs
+    )
 
 
 def masked_value(model: type[models.Model] | models.Model, field: str, value: Any) -> Any:
@@ -220,27 +221,29 @@ class _Walk:
         for row in rows.order_by("seq").values(*_ROW_FIELDS).iterator(chunk_size=chunk):
             seq, expected = row["seq"], self.expected
             if seq > expected:
-                return self.fail(expected, _(
-                    "第 %(seq)s 条缺失（记录被删除或序号被改动）"
-                ) % {"seq": expected})
+                return self.fail(
+                    expected, _("第 %(seq)s 条缺失（记录被删除或序号被改动）") % {"seq": expected}
+                )
             if seq < expected:
-                return self.fail(seq, _(
-                    "第 %(seq)s 条序号重复或早于链起点（序号被改动）"
-                ) % {"seq": seq})
+                return self.fail(
+                    seq, _("第 %(seq)s 条序号重复或早于链起点（序号被改动）") % {"seq": seq}
+                )
             if row["id"] <= self.last_id:
                 return self.fail(seq, _("第 %(seq)s 条的存储顺序被调换") % {"seq": seq})
             if row["prev_hash"] != self.prev_hash:
-                return self.fail(seq, _(
-                    "第 %(seq)s 条的前序摘要与上一条不符（记录被删除、调换或改动）"
-                ) % {"seq": seq})
+                return self.fail(
+                    seq,
+                    _("第 %(seq)s 条的前序摘要与上一条不符（记录被删除、调换或改动）")
+                    % {"seq": seq},
+                )
             try:
                 digest = row_hash(self.prev_hash, row, row["algorithm"])
             except ValueError:
                 return self.fail(seq, _("第 %(seq)s 条的摘要算法无法识别") % {"seq": seq})
             if not hmac.compare_digest(digest, row["hash"]):
-                return self.fail(seq, _(
-                    "第 %(seq)s 条的内容与摘要不符（记录被篡改）"
-                ) % {"seq": seq})
+                return self.fail(
+                    seq, _("第 %(seq)s 条的内容与摘要不符（记录被篡改）") % {"seq": seq}
+                )
             self.prev_hash, self.last_id, self.expected = row["hash"], row["id"], expected + 1
             self.checked += 1
         return None
@@ -258,14 +261,20 @@ def _anchor_failure(head: AuditChainHead) -> VerifyResult | None:
         return None
     purge_row = (
         AuditEvent.objects.filter(action=Action.AUDIT_PURGED, seq__gt=head.anchor_seq)
-        .order_by("-seq").values("detail").first()
+        .order_by("-seq")
+        .values("detail")
+        .first()
     )
     detail = json.loads(purge_row["detail"] or "{}") if purge_row else {}
     through_hash = detail.get("through_hash", head.anchor_hash)
     if detail.get("through_seq") != head.anchor_seq or through_hash != head.anchor_hash:
-        return VerifyResult(False, 0, head.anchor_seq, _(
-            "第 %(seq)s 条及之前的记录不在日志中，但没有与之相符的清理记录（记录被删除）"
-        ) % {"seq": head.anchor_seq})
+        return VerifyResult(
+            False,
+            0,
+            head.anchor_seq,
+            _("第 %(seq)s 条及之前的记录不在日志中，但没有与之相符的清理记录（记录被删除）")
+            % {"seq": head.anchor_seq},
+        )
     return None
 
 
@@ -291,31 +300,43 @@ def verify(chunk: int = 5000) -> VerifyResult:
             failure.head_seq, failure.head_hash = head.seq, head.hash
             return failure
         if state.expected - 1 < upto:
-            failure = state.fail(state.expected, _(
-                "第 %(first)s 条至第 %(last)s 条（链尾）缺失（记录被删除）"
-            ) % {"first": state.expected, "last": upto})
+            failure = state.fail(
+                state.expected,
+                _("第 %(first)s 条至第 %(last)s 条（链尾）缺失（记录被删除）")
+                % {"first": state.expected, "last": upto},
+            )
         elif state.prev_hash != head.hash:
-            failure = state.fail(upto, _(
-                "链头摘要与第 %(seq)s 条不符（链头被改动）"
-            ) % {"seq": upto})
+            failure = state.fail(
+                upto, _("链头摘要与第 %(seq)s 条不符（链头被改动）") % {"seq": upto}
+            )
         if failure is not None:
             failure.head_seq, failure.head_hash = head.seq, head.hash
             return failure
         beyond = (
-            AuditEvent.objects.filter(seq__gt=upto).order_by("seq")
-            .values_list("seq", flat=True).first()
+            AuditEvent.objects.filter(seq__gt=upto)
+            .order_by("seq")
+            .values_list("seq", flat=True)
+            .first()
         )
         if beyond is None:
             break
         head = AuditChainHead.objects.get(pk=1)
         if beyond > head.seq:
-            return VerifyResult(False, state.checked, beyond, _(
-                "第 %(seq)s 条在链尾（第 %(head)s 条）之后，不属于审计链（记录被伪造）"
-            ) % {"seq": beyond, "head": head.seq}, head.seq, head.hash, head.anchor_seq)
+            return VerifyResult(
+                False,
+                state.checked,
+                beyond,
+                _("第 %(seq)s 条在链尾（第 %(head)s 条）之后，不属于审计链（记录被伪造）")
+                % {"seq": beyond, "head": head.seq},
+                head.seq,
+                head.hash,
+                head.anchor_seq,
+            )
         rows = AuditEvent.objects.filter(seq__gt=upto, seq__lte=head.seq)
         upto = head.seq
-    return VerifyResult(True, state.checked, head_seq=head.seq, head_hash=head.hash,
-                        anchor_seq=head.anchor_seq)
+    return VerifyResult(
+        True, state.checked, head_seq=head.seq, head_hash=head.hash, anchor_seq=head.anchor_seq
+    )
 
 
 # ------------------------------------------------------------------ retention
@@ -327,8 +348,13 @@ def retention_days() -> int:
     return max(MIN_RETENTION_DAYS, int(getattr(settings, "AUDIT_RETENTION_DAYS", 0) or 0))
 
 
-def purge(*, actor: Any, older_than_days: int | None = None, username: str = "",
-          client_address: str | None = None) -> int:
+def purge(
+    *,
+    actor: Any,
+    older_than_days: int | None = None,
+    username: str = "",
+    client_address: str | None = None,
+) -> int:
     """Delete the oldest rows past retention; never anything younger than the minimum.
 
     Only a prefix of the chain goes (stopping before the first young row, even if
@@ -338,19 +364,23 @@ def purge(*, actor: Any, older_than_days: int | None = None, username: str = "",
     minimum = retention_days()
     days = minimum if older_than_days is None else older_than_days
     if days < minimum:
-        raise PurgeRefused(_(
-            "审计日志至少保留 %(min)s 天，不能清理 %(days)s 天以内的记录"
-        ) % {"min": minimum, "days": days})
+        raise PurgeRefused(
+            _("审计日志至少保留 %(min)s 天，不能清理 %(days)s 天以内的记录")
+            % {"min": minimum, "days": days}
+        )
     check = verify()
     if not check.ok:
-        raise PurgeRefused(_("审计日志校验未通过，为保全证据不予清理：%(reason)s")
-                           % {"reason": check.reason})
+        raise PurgeRefused(
+            _("审计日志校验未通过，为保全证据不予清理：%(reason)s") % {"reason": check.reason}
+        )
     cutoff = timezone.now() - timedelta(days=days)
     with transaction.atomic():
         head = AuditChainHead.objects.select_for_update().get(pk=1)
         first_young = (
-            AuditEvent.objects.filter(at__gte=cutoff).order_by("seq")
-            .values_list("seq", flat=True).first()
+            AuditEvent.objects.filter(at__gte=cutoff)
+            .order_by("seq")
+            .values_list("seq", flat=True)
+            .first()
         )
         doomed = AuditEvent.objects.all()
         if first_young is not None:

@@ -48,8 +48,9 @@ def _cursor(value: str | None) -> int | None:
         return None
 
 
-def _page(queryset: QuerySet[AuditEvent], before: int | None,
-          after: int | None) -> tuple[list[AuditEvent], bool, bool]:
+def _page(
+    queryset: QuerySet[AuditEvent], before: int | None, after: int | None
+) -> tuple[list[AuditEvent], bool, bool]:
     """One page, newest first, by seq alone: no OFFSET, no count of the table.
 
     ``before`` pages towards older rows, ``after`` back towards newer ones; the
@@ -81,8 +82,10 @@ def _audit_search(request: HttpRequest, filters: dict[str, str]) -> None:
         return
     with transaction.atomic():
         services.record(
-            actor=request.user, action=Action.AUDIT_SEARCHED,
-            object_type=AuditEvent._meta.label_lower, detail={"filters": filters},
+            actor=request.user,
+            action=Action.AUDIT_SEARCHED,
+            object_type=AuditEvent._meta.label_lower,
+            detail={"filters": filters},
         )
     request.session[_SESSION_LAST_SEARCH] = digest
 
@@ -106,18 +109,22 @@ def event_list(request: HttpRequest) -> HttpResponse:
             queryset, _cursor(request.GET.get("before")), _cursor(request.GET.get("after"))
         )
     base_query = urlencode(filters)
-    return render(request, "audit/list.html", {
-        "form": form,
-        "rows": [_row_view(row) for row in rows],
-        "has_newer": has_newer,
-        "has_older": has_older,
-        "newer_query": urlencode({**filters, "after": rows[0].seq}) if rows else "",
-        "older_query": urlencode({**filters, "before": rows[-1].seq}) if rows else "",
-        "first_query": base_query,
-        "filters": filters,
-        "object_types": object_type_choices(),
-        "page_size": PAGE_SIZE,
-    })
+    return render(
+        request,
+        "audit/list.html",
+        {
+            "form": form,
+            "rows": [_row_view(row) for row in rows],
+            "has_newer": has_newer,
+            "has_older": has_older,
+            "newer_query": urlencode({**filters, "after": rows[0].seq}) if rows else "",
+            "older_query": urlencode({**filters, "before": rows[-1].seq}) if rows else "",
+            "first_query": base_query,
+            "filters": filters,
+            "object_types": object_type_choices(),
+            "page_size": PAGE_SIZE,
+        },
+    )
 
 
 _RESULT_BADGES = {Result.SUCCESS: "success", Result.FAILURE: "warning", Result.DENIED: "danger"}
@@ -154,19 +161,24 @@ def event_detail(request: HttpRequest, seq: int) -> HttpResponse:
     detail_pretty = ""
     if event.detail:
         try:
-            detail_pretty = json.dumps(json.loads(event.detail), ensure_ascii=False, indent=2,
-                                       sort_keys=True)
+            detail_pretty = json.dumps(
+                json.loads(event.detail), ensure_ascii=False, indent=2, sort_keys=True
+            )
         except ValueError:
             detail_pretty = event.detail
-    return render(request, "audit/detail.html", {
-        "row": _row_view(event),
-        "event": event,
-        "detail_pretty": detail_pretty,
-        "own_ok": own_ok,
-        "link_ok": expected_prev == event.prev_hash if expected_prev is not None else None,
-        "previous_seq": event.seq - 1 if event.seq - 1 > head.anchor_seq else None,
-        "next_seq": event.seq + 1 if event.seq < head.seq else None,
-    })
+    return render(
+        request,
+        "audit/detail.html",
+        {
+            "row": _row_view(event),
+            "event": event,
+            "detail_pretty": detail_pretty,
+            "own_ok": own_ok,
+            "link_ok": expected_prev == event.prev_hash if expected_prev is not None else None,
+            "previous_seq": event.seq - 1 if event.seq - 1 > head.anchor_seq else None,
+            "next_seq": event.seq + 1 if event.seq < head.seq else None,
+        },
+    )
 
 
 @require(Perm.AUDIT_READ)
@@ -198,7 +210,8 @@ def verify(request: HttpRequest) -> HttpResponse:
         result = services.verify()
         with transaction.atomic():
             services.record(
-                actor=request.user, action=Action.AUDIT_VERIFIED,
+                actor=request.user,
+                action=Action.AUDIT_VERIFIED,
                 result=Result.SUCCESS if result.ok else Result.FAILURE,
                 detail=result.as_detail(),
             )

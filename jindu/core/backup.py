@@ -97,8 +97,13 @@ class Manifest:
     def from_json(cls, data: bytes) -> Manifest:
         try:
             raw = json.loads(data)
-            manifest = cls(**{name: raw[name] for name in cls.__dataclass_fields__
-                              if name in raw or name != "signature"})
+            manifest = cls(
+                **{
+                    name: raw[name]
+                    for name in cls.__dataclass_fields__
+                    if name in raw or name != "signature"
+                }
+            )
         except (ValueError, KeyError, TypeError) as exc:
             raise BackupError(_("备份清单无法读取，文件不是 jindu 备份或已损坏")) from exc
         if manifest.format != FORMAT:
@@ -129,10 +134,13 @@ def _sqlite_open(name: str | Path) -> sqlite3.Connection:
 
 
 def _sqlite_facts(db: sqlite3.Connection) -> tuple[dict[str, int], int | None, str | None]:
-    names = [row[0] for row in db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        " ORDER BY name"
-    )]
+    names = [
+        row[0]
+        for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            " ORDER BY name"
+        )
+    ]
     # Names come from sqlite_master itself, quoted as identifiers.
     tables = {
         name: db.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0]  # noqa: S608
@@ -148,8 +156,13 @@ def _pg_env() -> dict[str, str]:
     """libpq's environment for the configured database: no password on a command line."""
     db = connection.settings_dict
     env = dict(os.environ)
-    for key, var in (("HOST", "PGHOST"), ("PORT", "PGPORT"), ("USER", "PGUSER"),
-                     ("PASSWORD", "PGPASSWORD"), ("NAME", "PGDATABASE")):
+    for key, var in (
+        ("HOST", "PGHOST"),
+        ("PORT", "PGPORT"),
+        ("USER", "PGUSER"),
+        ("PASSWORD", "PGPASSWORD"),
+        ("NAME", "PGDATABASE"),
+    ):
         if db.get(key):
             env[var] = str(db[key])
     options = db.get("OPTIONS") or {}
@@ -163,16 +176,19 @@ def _pg_env() -> dict[str, str]:
 def _pg_tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        raise BackupError(_("找不到 %(tool)s，请安装与数据库版本一致的 PostgreSQL 客户端")
-                          % {"tool": name})
+        raise BackupError(
+            _("找不到 %(tool)s，请安装与数据库版本一致的 PostgreSQL 客户端") % {"tool": name}
+        )
     return path
 
 
 def _run(command: list[str]) -> None:
     done = subprocess.run(command, env=_pg_env(), capture_output=True, text=True, check=False)  # noqa: S603
     if done.returncode != 0:
-        raise BackupError(_("%(tool)s 执行失败：%(error)s")
-                          % {"tool": Path(command[0]).name, "error": done.stderr.strip()[-2000:]})
+        raise BackupError(
+            _("%(tool)s 执行失败：%(error)s")
+            % {"tool": Path(command[0]).name, "error": done.stderr.strip()[-2000:]}
+        )
 
 
 def _quote(name: str) -> str:
@@ -220,16 +236,24 @@ def _pg_backup(dump: Path) -> tuple[dict[str, int], int | None, str | None]:
             if "audit_chain_head" in tables:
                 cursor.execute("SELECT seq, hash FROM audit_chain_head WHERE id = 1")
                 head = cursor.fetchone()
-            _run([pg_dump, "--format=custom", "--no-password", f"--snapshot={snapshot}",
-                  f"--file={dump}"])
+            _run(
+                [
+                    pg_dump,
+                    "--format=custom",
+                    "--no-password",
+                    f"--snapshot={snapshot}",
+                    f"--file={dump}",
+                ]
+            )
         raw.rollback()
     finally:
         raw.close()
     return tables, (head[0] if head else None), (head[1] if head else None)
 
 
-def make_backup(target: Path, *, actor: Any = None, username: str = "",
-                client_address: str | None = None) -> Manifest:
+def make_backup(
+    target: Path, *, actor: Any = None, username: str = "", client_address: str | None = None
+) -> Manifest:
     """Copy the live database into ``target`` (a tar file) while the app keeps serving."""
     from jindu.audit.actions import Action
     from jindu.audit.services import record
@@ -276,11 +300,19 @@ def make_backup(target: Path, *, actor: Any = None, username: str = "",
         partial.unlink(missing_ok=True)
     with transaction.atomic():
         record(
-            actor=actor, action=Action.BACKUP_MADE, username=username,
-            client_address=client_address, object_repr=target.name,
-            detail={"file": str(target), "sha256": manifest.dump_sha256,
-                    "rows": manifest.total_rows, "tables": len(manifest.tables),
-                    "audit_head_seq": manifest.audit_head_seq, "vendor": vendor},
+            actor=actor,
+            action=Action.BACKUP_MADE,
+            username=username,
+            client_address=client_address,
+            object_repr=target.name,
+            detail={
+                "file": str(target),
+                "sha256": manifest.dump_sha256,
+                "rows": manifest.total_rows,
+                "tables": len(manifest.tables),
+                "audit_head_seq": manifest.audit_head_seq,
+                "vendor": vendor,
+            },
         )
     return manifest
 
@@ -339,8 +371,9 @@ def _sqlite_restore(dump: Path) -> None:
     finally:
         copy.close()
     if check != "ok":
-        raise BackupError(_("备份中的数据库副本完整性检查未通过，未做任何恢复：%(detail)s")
-                          % {"detail": check})
+        raise BackupError(
+            _("备份中的数据库副本完整性检查未通过，未做任何恢复：%(detail)s") % {"detail": check}
+        )
     connection.close()
     source = _sqlite_open(dump)
     live = _sqlite_open(connection.settings_dict["NAME"])
@@ -359,9 +392,20 @@ def _pg_restore(dump: Path) -> None:
     connection.close()
     # --no-owner/--no-privileges: the copy restores under the configured role,
     # whatever role owned it where it was made.
-    _run([pg_restore, "--clean", "--if-exists", "--no-owner", "--no-privileges",
-          "--exit-on-error", "--single-transaction", "--no-password",
-          f"--dbname={connection.settings_dict['NAME']}", str(dump)])
+    _run(
+        [
+            pg_restore,
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            "--single-transaction",
+            "--no-password",
+            f"--dbname={connection.settings_dict['NAME']}",
+            str(dump),
+        ]
+    )
 
 
 @dataclass
@@ -385,8 +429,13 @@ class RestoreReport:
 
     @property
     def ok(self) -> bool:
-        return (self.integrity_ok and not self.guards_missing and self.verify_ok
-                and self.head_ok and not self.mismatches)
+        return (
+            self.integrity_ok
+            and not self.guards_missing
+            and self.verify_ok
+            and self.head_ok
+            and not self.mismatches
+        )
 
     def lines(self) -> list[str]:
         m = self.manifest
@@ -398,21 +447,33 @@ class RestoreReport:
             % {"at": m.created_at, "version": m.jindu_version, "vendor": m.vendor},
             _("数据库完整性检查：%(r)s") % {"r": integrity},
             _("审计日志防篡改触发器：%(r)s") % {"r": guards},
-            _("审计日志哈希链校验：%(r)s") % {
-                "r": _("通过（共 %(n)s 条）") % {"n": self.verify_checked} if self.verify_ok
-                else f"{no}（{self.verify_reason}）"},
+            _("审计日志哈希链校验：%(r)s")
+            % {
+                "r": _("通过（共 %(n)s 条）") % {"n": self.verify_checked}
+                if self.verify_ok
+                else f"{no}（{self.verify_reason}）"
+            },
             _("审计链尾与清单一致（第 %(seq)s 条）：%(r)s")
             % {"seq": m.audit_head_seq, "r": yes if self.head_ok else no},
         ]
         if self.mismatches:
-            out.append(_("数据表行数与清单不符：") + "；".join(
-                _("%(table)s 应为 %(expected)s 行，实为 %(actual)s 行")
-                % {"table": table, "expected": expected,
-                   "actual": _("（无此表）") if actual is None else actual}
-                for table, (expected, actual) in sorted(self.mismatches.items())))
+            out.append(
+                _("数据表行数与清单不符：")
+                + "；".join(
+                    _("%(table)s 应为 %(expected)s 行，实为 %(actual)s 行")
+                    % {
+                        "table": table,
+                        "expected": expected,
+                        "actual": _("（无此表）") if actual is None else actual,
+                    }
+                    for table, (expected, actual) in sorted(self.mismatches.items())
+                )
+            )
         else:
-            out.append(_("数据表行数与清单一致：共 %(tables)s 张表，%(rows)s 行")
-                       % {"tables": len(m.tables), "rows": m.total_rows})
+            out.append(
+                _("数据表行数与清单一致：共 %(tables)s 张表，%(rows)s 行")
+                % {"tables": len(m.tables), "rows": m.total_rows}
+            )
         return out
 
 
@@ -430,21 +491,26 @@ def check_restored(manifest: Manifest) -> RestoreReport:
             cursor.execute("PRAGMA foreign_key_check")
             report.integrity += [
                 _("%(table)s 第 %(row)s 行的外键指向不存在的记录")
-                % {"table": row[0], "row": row[1]} for row in cursor.fetchall()
+                % {"table": row[0], "row": row[1]}
+                for row in cursor.fetchall()
             ]
         else:
             # pg_restore --exit-on-error rebuilt every constraint and index, and
             # validated each against the rows; what is left to ask is that
             # no constraint is marked unvalidated.
-            cursor.execute("SELECT conname FROM pg_constraint WHERE NOT convalidated"
-                           " AND connamespace = current_schema()::regnamespace")
+            cursor.execute(
+                "SELECT conname FROM pg_constraint WHERE NOT convalidated"
+                " AND connamespace = current_schema()::regnamespace"
+            )
             report.integrity = [
                 _("约束 %(name)s 未校验") % {"name": row[0]} for row in cursor.fetchall()
             ] or ["ok"]
     report.guards_missing = dbguards.missing(connection)
     result = verify()
     report.verify_ok, report.verify_checked, report.verify_reason = (
-        result.ok, result.checked, result.reason
+        result.ok,
+        result.checked,
+        result.reason,
     )
     head = AuditChainHead.objects.filter(pk=1).values_list("seq", "hash").first()
     report.head = (head[0], head[1]) if head else (None, None)
@@ -455,8 +521,14 @@ def check_restored(manifest: Manifest) -> RestoreReport:
     return report
 
 
-def restore_backup(path: Path, *, force: bool = False, actor: Any = None, username: str = "",
-                   client_address: str | None = None) -> RestoreReport:
+def restore_backup(
+    path: Path,
+    *,
+    force: bool = False,
+    actor: Any = None,
+    username: str = "",
+    client_address: str | None = None,
+) -> RestoreReport:
     """Bring a backup back into the configured database, then check and audit it.
 
     Stop the application first: the restore replaces the database under it.
@@ -467,18 +539,25 @@ def restore_backup(path: Path, *, force: bool = False, actor: Any = None, userna
     path = Path(path)
     manifest = read_manifest(path)
     if not manifest.signed():
-        raise BackupError(_(
-            "备份清单签名不符：备份文件被改动，或本机的 JINDU_DATA_KEY 与备份时不同。未做任何恢复"
-        ))
+        raise BackupError(
+            _(
+                "备份清单签名不符：备份文件被改动，或本机的 JINDU_DATA_KEY 与备份时不同。未做任何恢复"
+            )
+        )
     if manifest.vendor != connection.vendor:
-        raise BackupError(_("这是 %(theirs)s 数据库的备份，不能恢复到 %(ours)s 数据库")
-                          % {"theirs": manifest.vendor, "ours": connection.vendor})
+        raise BackupError(
+            _("这是 %(theirs)s 数据库的备份，不能恢复到 %(ours)s 数据库")
+            % {"theirs": manifest.vendor, "ours": connection.vendor}
+        )
     holding = {table: rows for table, rows in _current_rows().items() if rows}
     if holding and not force:
-        raise BackupError(_(
-            "目标数据库已有数据（%(tables)s 张表，共 %(rows)s 行），恢复会覆盖这些数据。"
-            "确认无误后加 --yes 重新执行。"
-        ) % {"tables": len(holding), "rows": sum(holding.values())})
+        raise BackupError(
+            _(
+                "目标数据库已有数据（%(tables)s 张表，共 %(rows)s 行），恢复会覆盖这些数据。"
+                "确认无误后加 --yes 重新执行。"
+            )
+            % {"tables": len(holding), "rows": sum(holding.values())}
+        )
     Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=".jindu-restore-", dir=settings.VAR_DIR))
     try:
@@ -492,13 +571,19 @@ def restore_backup(path: Path, *, force: bool = False, actor: Any = None, userna
     report = check_restored(manifest)
     with transaction.atomic():
         record(
-            actor=actor, action=Action.RESTORED, username=username,
-            client_address=client_address, object_repr=path.name,
+            actor=actor,
+            action=Action.RESTORED,
+            username=username,
+            client_address=client_address,
+            object_repr=path.name,
             result=Result.SUCCESS if report.ok else Result.FAILURE,
-            detail={"file": str(path), "sha256": manifest.dump_sha256,
-                    "backup_created_at": manifest.created_at,
-                    "audit_head_seq": manifest.audit_head_seq,
-                    "replaced_rows": sum(holding.values()),
-                    "checks_passed": report.ok},
+            detail={
+                "file": str(path),
+                "sha256": manifest.dump_sha256,
+                "backup_created_at": manifest.created_at,
+                "audit_head_seq": manifest.audit_head_seq,
+                "replaced_rows": sum(holding.values()),
+                "checks_passed": report.ok,
+            },
         )
     return report

@@ -54,7 +54,9 @@ def encrypt(plaintext: str, *, associated: bytes = b"") -> bytes:
     if cipher_id == AES_256_GCM:
         body = AESGCM(derive_key("encrypt/aes-256-gcm")).encrypt(nonce, data, associated or None)
     else:
-        enc = Cipher(algorithms.SM4(derive_key("encrypt/sm4-gcm", 16)), modes.GCM(nonce)).encryptor()
+        enc = Cipher(
+            algorithms.SM4(derive_key("encrypt/sm4-gcm", 16)), modes.GCM(nonce)
+        ).encryptor()
         if associated:
             enc.authenticate_additional_data(associated)
         body = enc.update(data) + enc.finalize() + enc.tag
@@ -89,4 +91,6 @@ def decrypt(token: bytes, *, associated: bytes = b"") -> str:
 
 def blind_index(value: str, purpose: str) -> str:
     """A keyed hash for exact-match search and uniqueness without storing the value."""
-    return hmac.new(derive_key(f"blind/{purpose}"), value.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(
+        derive_key(f"blind/{purpose}"), value.encode("utf-8"), hashlib.sha256
+    ).hexdigest()

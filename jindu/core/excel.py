@@ -93,8 +93,9 @@ def xlsx_response(content: bytes, filename: str) -> HttpResponse:
     return response
 
 
-def export_response(exporter: Exporter, *, actor: Any, object_type: str,
-                    detail: dict[str, Any] | None = None) -> HttpResponse:
+def export_response(
+    exporter: Exporter, *, actor: Any, object_type: str, detail: dict[str, Any] | None = None
+) -> HttpResponse:
     """Render an export, audit it (rows, filters) and answer it as a download."""
     from django.db import transaction
 
@@ -108,6 +109,10 @@ def export_response(exporter: Exporter, *, actor: Any, object_type: str,
             action=Action.EXPORTED,
             object_type=object_type,
             object_repr=exporter.title,
-            detail={"rows": count, "personal_data": exporter.contains_personal_data, **(detail or {})},
+            detail={
+                "rows": count,
+                "personal_data": exporter.contains_personal_data,
+                **(detail or {}),
+            },
         )
     return xlsx_response(content, exporter.filename())

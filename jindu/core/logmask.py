@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import re
 
-_ID = re.compile(r"(?<![0-9])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9])|(?<![0-9])(\d{6})\d{6}(\d{3})(?![0-9])")
+_ID = re.compile(
+    r"(?<![0-9])(\d{6})\d{8}(\d{3}[0-9Xx])(?![0-9])|(?<![0-9])(\d{6})\d{6}(\d{3})(?![0-9])"
+)
 _PHONE = re.compile(r"(?<![0-9])(1[3-9]\d)\d{4}(\d{4})(?![0-9])")
 
 

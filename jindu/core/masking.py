@@ -11,7 +11,11 @@ def mask_id_number(value: str | None) -> str:
         return value[:6] + "*" * 8 + value[-4:]
     if len(value) == 15:
         return value[:6] + "*" * 6 + value[-3:]
-    return value[:2] + "*" * max(len(value) - 4, 1) + value[-2:] if len(value) > 4 else "*" * len(value)
+    return (
+        value[:2] + "*" * max(len(value) - 4, 1) + value[-2:]
+        if len(value) > 4
+        else "*" * len(value)
+    )
 
 
 def mask_phone(value: str | None) -> str:

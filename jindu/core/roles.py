@@ -89,9 +89,7 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
 }
 
 # Administrators never hold a capability that shows personal data.
-assert not any(
-    PERMISSIONS[p] & ADMIN_ROLES for p in (Perm.PERSONAL_DATA, Perm.PERSONAL_REVEAL)
-)
+assert not any(PERMISSIONS[p] & ADMIN_ROLES for p in (Perm.PERSONAL_DATA, Perm.PERSONAL_REVEAL))
 
 
 def roles_with(perm: Perm) -> frozenset[Role]:

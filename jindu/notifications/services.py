@@ -33,7 +33,11 @@ def notify(
         seen.add(user.pk)
         rows.append(
             Notification(
-                recipient=user, title=title[:200], body=body, link=link[:300], level=level,
+                recipient=user,
+                title=title[:200],
+                body=body,
+                link=link[:300],
+                level=level,
                 source=source[:100],
             )
         )

@@ -24,14 +24,18 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="subcommand", required=True, metavar="verify|purge|export")
         sub.add_parser("verify", help=_("校验哈希链；未通过时退出码为 1，并指出第一条有问题的记录"))
         purge = sub.add_parser("purge", help=_("清理超过保存期限的最早记录（至少保留 180 天）"))
-        purge.add_argument("--days", type=int, default=None,
-                           help=_("清理多少天以前的记录（不少于 180，默认按配置的保存期限）"))
+        purge.add_argument(
+            "--days",
+            type=int,
+            default=None,
+            help=_("清理多少天以前的记录（不少于 180，默认按配置的保存期限）"),
+        )
         export = sub.add_parser("export", help=_("把审计日志导出为 Excel 文件"))
         export.add_argument("file", help=_("要写入的 .xlsx 文件"))
-        export.add_argument("--from", dest="start", default="",
-                            help=_("起始日期，如 2026-01-01"))
-        export.add_argument("--to", dest="end", default="",
-                            help=_("截止日期（含当天），如 2026-06-30"))
+        export.add_argument("--from", dest="start", default="", help=_("起始日期，如 2026-01-01"))
+        export.add_argument(
+            "--to", dest="end", default="", help=_("截止日期（含当天），如 2026-06-30")
+        )
 
     def handle(self, *args: Any, subcommand: str, **options: Any) -> None:
         getattr(self, f"handle_{subcommand}")(**options)
@@ -42,7 +46,8 @@ class Command(BaseCommand):
         except DatabaseError as exc:
             raise CommandError(
                 _("无法读取审计日志（数据库尚未初始化？请先运行 jindu migrate）：%(error)s")
-                % {"error": exc}, returncode=2,
+                % {"error": exc},
+                returncode=2,
             ) from exc
         try:
             with transaction.atomic():
@@ -58,20 +63,25 @@ class Command(BaseCommand):
         if not result.ok:
             raise CommandError(result.message(), returncode=1)
         self.stdout.write(result.message())
-        self.stdout.write(_("链尾：第 %(seq)s 条，摘要 %(hash)s")
-                          % {"seq": result.head_seq, "hash": result.head_hash})
+        self.stdout.write(
+            _("链尾：第 %(seq)s 条，摘要 %(hash)s")
+            % {"seq": result.head_seq, "hash": result.head_hash}
+        )
 
     def handle_purge(self, *, days: int | None, **options: Any) -> None:
         try:
             count = services.purge(
-                actor=None, older_than_days=days, username=services.cli_username(),
+                actor=None,
+                older_than_days=days,
+                username=services.cli_username(),
                 client_address=services.CLI_ADDRESS,
             )
         except services.PurgeRefused as exc:
             raise CommandError(str(exc), returncode=1) from exc
         if count:
-            self.stdout.write(_("已清理 %(count)s 条过期审计记录，清理已记入审计日志")
-                              % {"count": count})
+            self.stdout.write(
+                _("已清理 %(count)s 条过期审计记录，清理已记入审计日志") % {"count": count}
+            )
         else:
             self.stdout.write(_("没有可清理的过期审计记录"))
 
@@ -97,11 +107,15 @@ class Command(BaseCommand):
             raise CommandError(_("目录 %(dir)s 不存在") % {"dir": target.parent}, returncode=2)
         try:
             content, count = export_events(
-                queryset=queryset, filters=filters, actor=None,
-                username=services.cli_username(), client_address=services.CLI_ADDRESS,
+                queryset=queryset,
+                filters=filters,
+                actor=None,
+                username=services.cli_username(),
+                client_address=services.CLI_ADDRESS,
             )
         except ExportTooLarge as exc:
             raise CommandError(str(exc), returncode=1) from exc
         target.write_bytes(content)
-        self.stdout.write(_("已导出 %(count)s 条审计记录到 %(file)s")
-                          % {"count": count, "file": target})
+        self.stdout.write(
+            _("已导出 %(count)s 条审计记录到 %(file)s") % {"count": count, "file": target}
+        )

@@ -20,13 +20,20 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, file: str, **options: Any) -> None:
         try:
-            manifest = make_backup(Path(file), username=cli_username(),
-                                   client_address=CLI_ADDRESS)
+            manifest = make_backup(Path(file), username=cli_username(), client_address=CLI_ADDRESS)
         except BackupError as exc:
             raise CommandError(str(exc), returncode=1) from exc
-        self.stdout.write(_(
-            "备份完成：%(file)s\n  %(vendor)s 数据库，%(tables)s 张表，%(rows)s 行；"
-            "审计链尾第 %(seq)s 条\n  SHA-256 %(sha)s"
-        ) % {"file": file, "vendor": manifest.vendor, "tables": len(manifest.tables),
-             "rows": manifest.total_rows, "seq": manifest.audit_head_seq,
-             "sha": manifest.dump_sha256})
+        self.stdout.write(
+            _(
+                "备份完成：%(file)s\n  %(vendor)s 数据库，%(tables)s 张表，%(rows)s 行；"
+                "审计链尾第 %(seq)s 条\n  SHA-256 %(sha)s"
+            )
+            % {
+                "file": file,
+                "vendor": manifest.vendor,
+                "tables": len(manifest.tables),
+                "rows": manifest.total_rows,
+                "seq": manifest.audit_head_seq,
+                "sha": manifest.dump_sha256,
+            }
+        )
