@@ -1,4 +1,10 @@
-"""Writes of follow-up: drug tests, talks and visits, absences. Alerts go out from here."""
+"""Writes of follow-up: drug tests, talks and visits, absences, and the follow-up policy.
+
+Alerts go out from here: a positive test is a relapse (复吸预警), leaving
+without leave is absconding (脱管预警). Both reach the person's help team
+members who have an account and the managers of the person's township, never
+anyone whose scope does not hold the person.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +16,30 @@ from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from jindu.audit.actions import Action
 from jindu.audit.services import record_change, snapshot
 from jindu.notifications.models import Notification
 from jindu.notifications.services import notify
-from jindu.people.models import Absence, DrugTest, Measure, Person, TeamMember, Visit
+from jindu.people.models import (
+    Absence,
+    DrugTest,
+    FollowUpPolicy,
+    Measure,
+    Person,
+    TeamMember,
+    Visit,
+)
+from jindu.people.schedule import DEFAULT_INTERVALS
 from jindu.people.services import refresh_facts
 
 TEST_FIELDS = ("tested_on", "method", "result", "measure_id", "notes")
 VISIT_FIELDS = ("kind", "visited_on", "help_kind", "summary", "measure_id")
 ABSENCE_FIELDS = ("left_on", "returned_on", "authorised", "destination", "notes", "measure_id")
+HELP_KINDS = "help_kind"
+# Results that are a meeting with the person and meet a test period.
+COUNTING_RESULTS = frozenset({DrugTest.Result.NEGATIVE, DrugTest.Result.POSITIVE})
 
 
 def running_measure(person: Person, day: date) -> Measure | None:
@@ -35,32 +54,20 @@ def running_measure(person: Person, day: date) -> Measure | None:
     return candidates[0] if candidates else None
 
 
-def _check_day(person: Person, day: date | None, label: str) -> None:
+def _check_day(person: Person, day: date | None, field: str, label: str) -> None:
     if day is None:
-        raise ValidationError({"date": [f"请填写{label}"]})
+        raise ValidationError({field: [_("请填写%(label)s") % {"label": label}]})
     if day > timezone.localdate():
-        raise ValidationError({"date": [f"{label}不能晚于今天"]})
+        raise ValidationError({field: [_("%(label)s不能晚于今天") % {"label": label}]})
     if day < person.birth_date:
-        raise ValidationError({"date": [f"{label}不能早于出生日期"]})
-
-
-def responsible_users(person: Person) -> list[Any]:
-    """Who hears about a person: team members with accounts and the township's managers."""
-    from jindu.accounts.models import User
-    from jindu.core.roles import Role
-
-    team = [
-        m.user
-        for m in person.team.filter(left_on__isnull=True, user__isnull=False).select_related("user")
-    ]
-    managers = list(
-        User.objects.filter(
-            is_active=True,
-            role_grants__role=Role.TOWNSHIP_MANAGER,
-            org_unit__path__in=_ancestor_paths(person.org_path),
+        raise ValidationError(
+            {
+                field: [
+                    _("%(label)s不能早于出生日期（%(birth)s）")
+                    % {"label": label, "birth": f"{person.birth_date:%Y-%m-%d}"}
+                ]
+            }
         )
-    )
-    return [*team, *managers]
 
 
 def _ancestor_paths(path: str) -> list[str]:
@@ -68,16 +75,59 @@ def _ancestor_paths(path: str) -> list[str]:
     return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
 
 
+def responsible_users(person: Person) -> list[Any]:
+    """Who hears about a person: team members with accounts and the township's managers.
+
+    Only users whose scope holds the person and who may read personal data: a
+    team member entered with another township's account, or a manager of the
+    county or of another township, is left out.
+    """
+    from jindu.accounts.models import User
+    from jindu.core.roles import Perm, Role, roles_with
+    from jindu.orgs.division import Level
+
+    ancestors = _ancestor_paths(person.org_path)
+    readers = [role.value for role in roles_with(Perm.PERSONAL_DATA)]
+    team_ids = TeamMember.objects.filter(
+        person=person, left_on__isnull=True, user__isnull=False
+    ).values("user_id")
+    team = User.objects.filter(
+        pk__in=team_ids,
+        is_active=True,
+        org_unit__path__in=ancestors,
+        role_grants__role__in=readers,
+    )
+    managers = User.objects.filter(
+        is_active=True,
+        role_grants__role=Role.TOWNSHIP_MANAGER,
+        org_unit__path__in=ancestors,
+        org_unit__level__in=[Level.TOWNSHIP, Level.VILLAGE, Level.GRID],
+    )
+    return list((team | managers).distinct().order_by("pk"))
+
+
 @transaction.atomic
 def record_test(
-    *, actor: Any, person: Person, tested_on: date, method: str, result: str, notes: str = ""
+    *,
+    actor: Any,
+    person: Person,
+    tested_on: date,
+    method: str,
+    result: str,
+    notes: str = "",
 ) -> DrugTest:
     person = Person.objects.select_for_update().get(pk=person.pk)
-    _check_day(person, tested_on, "检测日期")
+    errors: dict[str, list[str]] = {}
+    try:
+        _check_day(person, tested_on, "tested_on", _("检测日期"))
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if method not in DrugTest.Method.values:
-        raise ValidationError({"method": ["检测方式不正确"]})
+        errors["method"] = [_("请选择检测方式")]
     if result not in DrugTest.Result.values:
-        raise ValidationError({"result": ["检测结果不正确"]})
+        errors["result"] = [_("请选择检测结果")]
+    if errors:
+        raise ValidationError(errors)
     measure = running_measure(person, tested_on)
     test = DrugTest(
         person=person,
@@ -88,9 +138,11 @@ def record_test(
         notes=notes.strip(),
         recorded_by=_user(actor),
     )
-    test.set_org_unit(person.org_unit)
+    test.org_unit_id, test.org_path = person.org_unit_id, person.org_path
     test.save()
     if measure is not None and result in (DrugTest.Result.EVADED, DrugTest.Result.REFUSED):
+        # The counts drive the serious-breach rule and let lists skip decrypting
+        # the tests of a measure that has none.
         counter = "evaded_count" if result == DrugTest.Result.EVADED else "refused_count"
         Measure.objects.filter(pk=measure.pk).update(**{counter: F(counter) + 1})
     refresh_facts(person)
@@ -100,13 +152,30 @@ def record_test(
     if result == DrugTest.Result.POSITIVE:
         notify(
             recipients=responsible_users(person),
-            title=f"复吸预警：{person.name} {tested_on:%Y-%m-%d} 检测结果阳性",
-            body="请帮教小组及时核实情况，依法处置（严重违反社区戒毒协议或复吸的，应报请强制隔离戒毒）。",
+            title=_("复吸预警：%(name)s %(day)s 检测结果阳性")
+            % {"name": person.name, "day": f"{tested_on:%Y-%m-%d}"},
+            body=_(
+                "请帮教小组及时核实情况，依法处置（严重违反社区戒毒协议或复吸的，应报请强制隔离戒毒）。"
+            ),
             link=reverse("people:detail", kwargs={"pk": person.pk}),
             level=Notification.Level.ALERT,
             source=f"people.Person:{person.pk}:relapse",
         )
     return test
+
+
+def _check_help_kind(kind: str, help_kind: str) -> None:
+    from jindu.codes import registry
+
+    if kind != Visit.Kind.HELP:
+        if help_kind:
+            raise ValidationError({"help_kind": [_("只有帮扶救助需要选择帮扶类型")]})
+        return
+    if not help_kind:
+        raise ValidationError({"help_kind": [_("请选择帮扶类型")]})
+    known = registry.items(HELP_KINDS)
+    if known and help_kind not in {item.code for item in known}:
+        raise ValidationError({"help_kind": [_("帮扶类型不在字典中，请重新选择")]})
 
 
 @transaction.atomic
@@ -119,12 +188,22 @@ def record_visit(
     help_kind: str = "",
     summary: str = "",
 ) -> Visit:
+    """A talk, home visit, help given, half-year summary or yearly assessment."""
     person = Person.objects.select_for_update().get(pk=person.pk)
-    _check_day(person, visited_on, "日期")
+    errors: dict[str, list[str]] = {}
+    try:
+        _check_day(person, visited_on, "visited_on", _("日期"))
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if kind not in Visit.Kind.values:
-        raise ValidationError({"kind": ["类型不正确"]})
-    if kind == Visit.Kind.HELP and not help_kind:
-        raise ValidationError({"help_kind": ["请选择帮扶类型"]})
+        errors["kind"] = [_("请选择类型")]
+    else:
+        try:
+            _check_help_kind(kind, help_kind)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
     visit = Visit(
         person=person,
         measure=running_measure(person, visited_on),
@@ -134,13 +213,25 @@ def record_visit(
         summary=summary.strip(),
         recorded_by=_user(actor),
     )
-    visit.set_org_unit(person.org_unit)
+    visit.org_unit_id, visit.org_path = person.org_unit_id, person.org_path
     visit.save()
     refresh_facts(person)
     record_change(
         actor=actor, action=Action.RECORD_CREATED, obj=visit, after=snapshot(visit, VISIT_FIELDS)
     )
     return visit
+
+
+def _absconding_alert(person: Person, left_on: date) -> None:
+    notify(
+        recipients=responsible_users(person),
+        title=_("脱管预警：%(name)s 未经批准离开（%(day)s）")
+        % {"name": person.name, "day": f"{left_on:%Y-%m-%d}"},
+        body=_("请帮教小组尽快查找、联系本人，并视情况报告公安机关。"),
+        link=reverse("people:detail", kwargs={"pk": person.pk}),
+        level=Notification.Level.ALERT,
+        source=f"people.Person:{person.pk}:absconded",
+    )
 
 
 @transaction.atomic
@@ -154,12 +245,29 @@ def record_absence(
     returned_on: date | None = None,
     notes: str = "",
 ) -> Absence:
+    """Time away from the county; without leave and not back, it is absconding (脱管)."""
     person = Person.objects.select_for_update().get(pk=person.pk)
-    _check_day(person, left_on, "离开日期")
+    errors: dict[str, list[str]] = {}
+    try:
+        _check_day(person, left_on, "left_on", _("离开日期"))
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if returned_on is not None:
-        _check_day(person, returned_on, "返回日期")
-        if returned_on < left_on:
-            raise ValidationError({"returned_on": ["返回日期不能早于离开日期"]})
+        try:
+            _check_day(person, returned_on, "returned_on", _("返回日期"))
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+        if left_on and returned_on < left_on:
+            errors.setdefault("returned_on", []).append(_("返回日期不能早于离开日期"))
+    if not errors and left_on:
+        open_absence = person.absences.filter(returned_on__isnull=True).first()
+        if open_absence is not None:
+            errors["left_on"] = [
+                _("该人员%(day)s离开后尚未登记返回，请先登记返回")
+                % {"day": f"{open_absence.left_on:%Y-%m-%d}"}
+            ]
+    if errors:
+        raise ValidationError(errors)
     absence = Absence(
         person=person,
         measure=running_measure(person, left_on),
@@ -169,7 +277,7 @@ def record_absence(
         destination=destination.strip(),
         notes=notes.strip(),
     )
-    absence.set_org_unit(person.org_unit)
+    absence.org_unit_id, absence.org_path = person.org_unit_id, person.org_path
     absence.save()
     record_change(
         actor=actor,
@@ -178,23 +286,29 @@ def record_absence(
         after=snapshot(absence, ABSENCE_FIELDS),
     )
     if not authorised and returned_on is None:
-        notify(
-            recipients=responsible_users(person),
-            title=f"脱管预警：{person.name} 未经批准离开（{left_on:%Y-%m-%d}）",
-            link=reverse("people:detail", kwargs={"pk": person.pk}),
-            level=Notification.Level.ALERT,
-            source=f"people.Person:{person.pk}:absconded",
-        )
+        _absconding_alert(person, left_on)
     return absence
 
 
 @transaction.atomic
-def record_return(*, actor: Any, absence: Absence, returned_on: date) -> Absence:
-    absence = Absence.objects.select_for_update().get(pk=absence.pk)
+def record_return(*, actor: Any, absence: Absence, returned_on: date | None) -> Absence:
+    absence = Absence.objects.select_for_update().select_related("person").get(pk=absence.pk)
+    if absence.returned_on is not None:
+        raise ValidationError(
+            {"returned_on": [_("已于%(day)s登记返回") % {"day": f"{absence.returned_on:%Y-%m-%d}"}]}
+        )
     before = snapshot(absence, ABSENCE_FIELDS)
-    _check_day(absence.person, returned_on, "返回日期")
+    _check_day(absence.person, returned_on, "returned_on", _("返回日期"))
+    assert returned_on is not None
     if returned_on < absence.left_on:
-        raise ValidationError({"returned_on": ["返回日期不能早于离开日期"]})
+        raise ValidationError(
+            {
+                "returned_on": [
+                    _("返回日期不能早于离开日期（%(day)s）")
+                    % {"day": f"{absence.left_on:%Y-%m-%d}"}
+                ]
+            }
+        )
     absence.returned_on = returned_on
     absence.save(update_fields=["returned_on"])
     record_change(
@@ -211,4 +325,87 @@ def _user(actor: Any) -> Any:
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
-__all__ = ["TeamMember", "record_absence", "record_return", "record_test", "record_visit"]
+# ------------------------------------------------------------------ the policy
+
+# field: (smallest, largest) allowed value; the law's limits where it sets one.
+POLICY_LIMITS: dict[str, tuple[int, int]] = {
+    "report_in_days": (1, 60),
+    "detox_term_months": (1, 36),
+    "rehab_max_months": (1, 36),
+    "isolation_term_months": (12, 36),
+    "summary_every_months": (1, 12),
+    "assessment_every_months": (1, 24),
+    "lost_contact_days": (7, 365),
+    "breach_evaded": (1, 10),
+    "breach_refused": (1, 10),
+    "breach_departures": (1, 10),
+    "breach_days_away": (1, 365),
+    "abstinence_years": (1, 10),
+}
+POLICY_FIELDS = ("test_intervals", *POLICY_LIMITS)
+MAX_INTERVAL_YEARS = 10
+
+
+def _policy_errors(values: dict[str, Any]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for key, (low, high) in POLICY_LIMITS.items():
+        value = values[key]
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            errors[key] = [_("应为%(low)d至%(high)d之间的整数") % {"low": low, "high": high}]
+    intervals = values["test_intervals"]
+    if (
+        not isinstance(intervals, list)
+        or not 1 <= len(intervals) <= MAX_INTERVAL_YEARS
+        or not all(isinstance(i, int) and not isinstance(i, bool) for i in intervals)
+    ):
+        errors["test_intervals"] = [
+            _("请按年度依次填写检测间隔月数（1至%(n)d个年度）") % {"n": MAX_INTERVAL_YEARS}
+        ]
+    elif any(not 1 <= i <= 12 for i in intervals):
+        errors["test_intervals"] = [_("每个年度的检测间隔应为1至12个月")]
+    if "rehab_max_months" not in errors and values["rehab_max_months"] > 36:
+        errors["rehab_max_months"] = [_("社区康复期限依法不超过三年")]
+    if (
+        "summary_every_months" not in errors
+        and "assessment_every_months" not in errors
+        and values["summary_every_months"] > values["assessment_every_months"]
+    ):
+        errors["summary_every_months"] = [_("小结间隔不应长于评估间隔")]
+    return errors
+
+
+@transaction.atomic
+def update_followup_policy(*, actor: Any, **changes: Any) -> FollowUpPolicy:
+    """Change the local rules of community detox and rehab; audited with before and after."""
+    unknown = set(changes) - set(POLICY_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown policy fields: {sorted(unknown)}")
+    FollowUpPolicy.current()
+    policy = FollowUpPolicy.objects.select_for_update().get(pk=1)
+    before = snapshot(policy, POLICY_FIELDS)
+    if not before["test_intervals"]:
+        # An empty list reads as the default rule (``FollowUpPolicy.interval_in_year``).
+        before["test_intervals"] = list(DEFAULT_INTERVALS)
+    values = {**before, **changes}
+    errors = _policy_errors(values)
+    if errors:
+        raise ValidationError(errors)
+    for key in POLICY_FIELDS:
+        setattr(policy, key, values[key])
+    policy.save()
+    after = snapshot(policy, POLICY_FIELDS)
+    if after != before:
+        record_change(
+            actor=actor, action=Action.RECORD_UPDATED, obj=policy, before=before, after=after
+        )
+    return policy
+
+
+__all__ = [
+    "record_absence",
+    "record_return",
+    "record_test",
+    "record_visit",
+    "responsible_users",
+    "update_followup_policy",
+]
