@@ -257,3 +257,23 @@ def test_department_import_refuses_a_file_that_is_not_excel(client, personas):
         {"file": SimpleUploadedFile("x.docx", b"PK\x03\x04nonsense")},
     )
     assert "不是Excel表格" in response.content.decode()
+
+
+def test_command_imports_departments_into_the_named_county(personas, tmp_path):
+    import io
+
+    from django.core.management import call_command
+
+    path = tmp_path / "成员单位.xlsx"
+    path.write_bytes(make_xlsx([["单位名称", "简称"], ["青岚县司法局", "司法局"], ["", "无名"]]))
+    out = io.StringIO()
+    call_command("import", "departments", str(path), "--county", "621199", stdout=out)
+    assert Department.objects.get(name="青岚县司法局").org_unit == personas.territory.county
+    assert "有误 1 行" in out.getvalue()
+    before = _snapshot()
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("import", "departments", str(path), "--county", "621199",
+                     "--all-or-nothing", stdout=io.StringIO())
+    assert _snapshot() == before

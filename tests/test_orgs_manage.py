@@ -201,6 +201,26 @@ def test_move_under_own_descendant_is_refused_and_nothing_changes(personas):
     assert _snapshot() == before
 
 
+@pytest.mark.parametrize(
+    ("unit", "target", "message"),
+    [
+        ("township_a", "village_a", "不能把单位移到它自己或它的下级之下"),
+        ("village_a", "county", "村/社区只能挂在乡镇/街道之下"),
+    ],
+)
+def test_the_move_page_explains_a_refused_move_next_to_the_chooser(client, personas, unit,
+                                                                   target, message):
+    t = personas.territory
+    sign_in(client, personas.county_officer)
+    before = _snapshot()
+    response = client.post(reverse("orgs:unit_move", args=[getattr(t, unit).pk]),
+                           {"parent": getattr(t, target).pk})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert message in page and 'id="id_parent_errors"' in page
+    assert _snapshot() == before
+
+
 def test_move_under_a_unit_of_the_wrong_level_is_refused(personas):
     t = personas.territory
     with pytest.raises(ValidationError, match="村/社区只能挂在乡镇/街道之下"):

@@ -65,12 +65,14 @@ class Command(BaseCommand):
                 )
             raise CommandError(str(exc), returncode=2) from exc
         summary = preview.summary()
+        partial = spec_class.allow_partial and not options.get("all_or_nothing")
         report: dict[str, Any] = {
             **{
                 k: summary[k]
                 for k in ("spec", "file", "sheet", "header_row", "rows_read", "valid", "invalid")
             },
             "dry_run": options["dry_run"],
+            "mode": "valid_rows_only" if partial else "all_or_nothing",
             "errors": summary["errors"],
         }
         if options["dry_run"]:
@@ -81,7 +83,6 @@ class Command(BaseCommand):
                 unchanged=summary["unchanged"],
             )
         else:
-            partial = spec_class.allow_partial and not options.get("all_or_nothing")
             try:
                 result = commit(preview, partial=partial)
             except ImportWriteError as exc:
@@ -103,7 +104,9 @@ class Command(BaseCommand):
             column = f" [{error['column']}]" if error["column"] else ""
             self.stdout.write(f"  第 {error['row']} 行{column}：{error['message']}")
         verb = "将" if report["dry_run"] else ""
-        if report["dry_run"] or report.get("written"):
+        if report["dry_run"] and report["invalid"] and report["mode"] == "all_or_nothing":
+            self.stdout.write("检查完成，未写入。表中有误，须全部改正后才能导入。")
+        elif report["dry_run"] or report.get("written"):
             self.stdout.write(
                 f"{'检查完成，未写入。' if report['dry_run'] else '已导入：'}"
                 f"{verb}新增 {report['created']}，{verb}更新 {report['updated']}，"
