@@ -64,6 +64,7 @@ class Perm(StrEnum):
     PERSONAL_REVEAL = "personal_reveal"
     RECORD_WRITE = "record_write"
     DASHBOARD_VIEW = "dashboard_view"
+    FOLLOWUP_POLICY = "followup_policy"
 
 
 _OFFICE_AND_FIELD = {
@@ -86,6 +87,8 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.PERSONAL_REVEAL: frozenset({Role.COUNTY_OFFICE, Role.TOWNSHIP_MANAGER, Role.POLICE}),
     Perm.RECORD_WRITE: frozenset(_OFFICE_AND_FIELD | {Role.DEPT_REPORTER}),
     Perm.DASHBOARD_VIEW: frozenset(EVERYDAY_ROLES),
+    # The local rules of community detox and rehab are the county office's to set.
+    Perm.FOLLOWUP_POLICY: frozenset({Role.COUNTY_OFFICE}),
 }
 
 # Administrators never hold a capability that shows personal data.
