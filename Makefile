@@ -23,7 +23,7 @@ test-pg: $(VENV)/.dev
 	JINDU_DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
 
 browser: $(VENV)/.dev
-	JINDU_DATABASE_URL= $(BIN)/pytest tests/browser -m browser $(PYTEST_ARGS)
+	JINDU_DATABASE_URL= $(BIN)/pytest -m browser $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

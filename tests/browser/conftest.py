@@ -76,6 +76,13 @@ def _static_root_exists() -> None:
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 
+# One browser per test run. Test modules outside tests/browser import these
+# fixtures, which makes pytest set up a second copy of this session fixture; a
+# second Playwright cannot start inside the first one's event loop, so every
+# copy shares the browser the first one launched (and the first closes it).
+_shared: dict[str, Any] = {}
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     if not CHROMIUM.exists():
@@ -84,12 +91,17 @@ def chromium() -> Iterator[Any]:
         if os.environ.get("JINDU_BROWSER_REQUIRED"):
             pytest.fail(message)
         pytest.skip(message)
+    if "browser" in _shared:
+        yield _shared["browser"]
+        return
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        _shared["browser"] = browser
         try:
             yield browser
         finally:
+            _shared.clear()
             browser.close()
 
 
