@@ -1,0 +1,256 @@
+"""The bulk path into the register: many rows per statement, facts computed in Python.
+
+Imports of legacy sheets, ``jindu seed`` and the demo county write people by the
+thousand. ``BulkWriter`` inserts rows by ``COPY`` on PostgreSQL and
+``executemany`` on SQLite inside the caller's transaction, never one ``save()``
+at a time; callers encrypt personal fields with ``crypto.encrypt`` and compute
+blind indexes as the models would.
+
+The dated facts on ``Person`` follow ``services.refresh_facts``'s rule;
+``person_facts`` applies that rule to plain values, so that a bulk write needs
+no refresh per person, and ``refresh_facts_many`` recomputes many people's
+facts in a few queries.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from django.db import connection, models
+from django.utils import timezone
+
+COMMUNITY = frozenset({"community_detox", "community_rehab"})
+
+# ------------------------------------------------------------------ bulk writes
+
+
+def db_datetime(moment: datetime, postgres: bool) -> str:
+    """A timestamp as Django stores it: UTC, naive text on SQLite, with offset on PostgreSQL."""
+    utc = moment.astimezone(UTC).replace(tzinfo=None)
+    text = utc.isoformat(sep=" ")
+    return text + "+00:00" if postgres else text
+
+
+def _db_value(value: Any) -> Any:
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+@dataclass
+class _Table:
+    name: str
+    columns: list[str]
+    # Values of the columns a caller does not give (defaults), appended to each row.
+    tail: tuple[Any, ...]
+
+
+class BulkWriter:
+    """Inserts rows by the thousand on the default connection, inside the caller's transaction.
+
+    Rows are tuples of database-ready values in the order of the field names
+    given: dates as ISO text, JSON as text, encrypted fields as the bytes of
+    ``crypto.encrypt``. Fields not given get their model default.
+    """
+
+    def __init__(self) -> None:
+        connection.ensure_connection()
+        self.postgres = connection.vendor == "postgresql"
+        self.now = db_datetime(timezone.now(), self.postgres)
+        self._tables: dict[tuple[type[models.Model], tuple[str, ...]], _Table] = {}
+        self.rows = 0
+
+    def stamp(self, day: date) -> str:
+        """The creation time of a row written on ``day`` (09:00 in China)."""
+        return f"{day.isoformat()} 01:00:00" + ("+00:00" if self.postgres else "")
+
+    def _table(self, model: type[models.Model], fields: tuple[str, ...]) -> _Table:
+        key = (model, fields)
+        table = self._tables.get(key)
+        if table is None:
+            opts = model._meta
+            given = set(fields)
+            extra, tail = [], []
+            for f in opts.concrete_fields:
+                if f.attname in given or f.primary_key:
+                    continue
+                if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                    value: Any = self.now
+                elif f.has_default():
+                    value = _db_value(f.get_default())
+                elif f.null:
+                    value = None
+                elif f.empty_strings_allowed:
+                    value = ""
+                else:
+                    raise ValueError(f"{model.__name__}.{f.attname} needs a value")
+                extra.append(f.column)
+                tail.append(value)
+            columns = [opts.get_field(name).column for name in fields] + extra
+            table = _Table(opts.db_table, columns, tuple(tail))
+            self._tables[key] = table
+        return table
+
+    def reserve_ids(self, model: type[models.Model], count: int) -> Sequence[int]:
+        """Primary keys for rows about to be inserted, so that other rows can refer to them."""
+        if count <= 0:
+            return []
+        table = model._meta.db_table
+        with connection.cursor() as cursor:
+            if self.postgres:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [table, count],
+                )
+                return [row[0] for row in cursor.fetchall()]
+            # SQLite: the write lock is held from BEGIN IMMEDIATE, so nobody else
+            # can take these numbers before the rows are in.
+            cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')  # noqa: S608
+            start = cursor.fetchone()[0] + 1
+        return range(start, start + count)
+
+    def insert(self, model: type[models.Model], fields: Sequence[str], rows: list[tuple]) -> int:
+        if not rows:
+            return 0
+        table = self._table(model, tuple(fields))
+        tail = table.tail
+        columns = ", ".join(f'"{c}"' for c in table.columns)
+        raw = connection.connection
+        if self.postgres:
+            copy_sql = f'COPY "{table.name}" ({columns}) FROM STDIN'
+            with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
+                write = copy.write_row
+                if tail:
+                    for row in rows:
+                        write(row + tail)
+                else:
+                    for row in rows:
+                        write(row)
+        else:
+            marks = ", ".join("?" * len(table.columns))
+            sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})'  # noqa: S608
+            raw.executemany(sql, [row + tail for row in rows] if tail else rows)
+        self.rows += len(rows)
+        return len(rows)
+
+    def update(self, model: type[models.Model], fields: Sequence[str], rows: list[tuple]) -> int:
+        """``UPDATE … SET fields WHERE id``: each row is (*values, pk)."""
+        if not rows:
+            return 0
+        opts = model._meta
+        sets = ", ".join(f'"{opts.get_field(name).column}" = %s' for name in fields)
+        with connection.cursor() as cursor:
+            cursor.executemany(f'UPDATE "{opts.db_table}" SET {sets} WHERE id = %s', rows)  # noqa: S608
+        return len(rows)
+
+
+# ------------------------------------------------------------------ facts
+
+
+@dataclass(frozen=True)
+class MeasureDates:
+    kind: str
+    decision: date
+    report_in: date | None
+    start: date | None
+    planned_end: date | None
+    ended_on: date | None
+
+
+def person_facts(
+    *,
+    first_found_on: date | None,
+    latest: MeasureDates | None,
+    last_met: date | None,
+    last_visit: date | None,
+    last_positive: date | None,
+) -> tuple[str, date | None, date | None, date | None, date | None]:
+    """``services.refresh_facts``'s rule on plain values.
+
+    Returns (measure_kind, measure_anchor, measure_until, last_contact_on,
+    clean_since). ``latest`` is the measure with the latest decision (ties: the
+    later one written); ``last_met`` the latest test that was not evaded.
+    """
+    kind, anchor, until = "", None, None
+    candidates = [first_found_on] if first_found_on else []
+    if latest is not None:
+        kind = latest.kind
+        if kind in COMMUNITY:
+            anchor = latest.report_in or latest.start
+        else:
+            anchor = latest.start or latest.decision
+        anchor = anchor or latest.decision
+        until = latest.ended_on or latest.planned_end
+        candidates.append(until or date.max)
+    if last_positive:
+        candidates.append(last_positive)
+    contact = max((d for d in (last_met, last_visit) if d), default=None)
+    clean = max(candidates, default=None)
+    return kind, anchor, until, contact, None if clean in (None, date.max) else clean
+
+
+def refresh_facts_many(person_ids: Sequence[int], *, chunk: int = 2000) -> int:
+    """Recompute the dated facts of many people in a few queries per chunk of people."""
+    from jindu.people.models import DrugTest, Measure, Person, Visit
+
+    evaded, positive = DrugTest.Result.EVADED, DrugTest.Result.POSITIVE
+    fields = ("measure_kind", "measure_anchor", "measure_until", "last_contact_on", "clean_since")
+    writer = BulkWriter()
+    done = 0
+    ids = sorted(set(person_ids))
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        latest: dict[int, MeasureDates] = {}
+        for m in Measure.objects.filter(person_id__in=part).order_by("decision_date", "id"):
+            latest[m.person_id] = MeasureDates(
+                m.kind, m.decision_date, m.report_in_date, m.start_date, m.planned_end, m.ended_on
+            )
+        met: dict[int, date] = {}
+        pos: dict[int, date] = {}
+        for pid, day, result in DrugTest.objects.filter(person_id__in=part).values_list(
+            "person_id", "tested_on", "result"
+        ):
+            if result != evaded and day > met.get(pid, date.min):
+                met[pid] = day
+            if result == positive and day > pos.get(pid, date.min):
+                pos[pid] = day
+        visits = dict(
+            Visit.objects.filter(person_id__in=part)
+            .values("person_id")
+            .annotate(last=models.Max("visited_on"))
+            .values_list("person_id", "last")
+        )
+        rows = []
+        for pid, found in Person.objects.filter(pk__in=part).values_list("pk", "first_found_on"):
+            facts = person_facts(
+                first_found_on=found,
+                latest=latest.get(pid),
+                last_met=met.get(pid),
+                last_visit=visits.get(pid),
+                last_positive=pos.get(pid),
+            )
+            rows.append((*facts, pid))
+        done += writer.update(Person, fields, rows)
+    return done
+
+
+def pragma_fast_sqlite() -> Callable[[], None]:
+    """SQLite without fsync for the seeding connection only; returns the undo."""
+    if connection.vendor != "sqlite":
+        return lambda: None
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA synchronous")
+        previous = cursor.fetchone()[0]
+        cursor.execute("PRAGMA synchronous=OFF")
+
+    def undo() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA synchronous={int(previous)}")
+
+    return undo
