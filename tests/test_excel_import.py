@@ -396,3 +396,19 @@ def test_a_large_sheet_is_checked_without_a_query_per_row(django_assert_max_num_
         preview = validate(PeopleSpec(), data)
     assert len(preview.rows) == 3000
     assert preview.rows[-1].values["id_number"] == "110105194912312999"
+
+
+@pytest.mark.django_db
+def test_a_rule_broken_during_the_write_rolls_everything_back():
+    from django.core.exceptions import ValidationError
+
+    from jindu.core.excel_import import ImportWriteError
+
+    class Failing(PeopleSpec):
+        def write(self, rows):
+            AuditEvent.objects.count()  # a query inside the transaction, then the failure
+            raise ValidationError("名称已被他人改动")
+
+    with pytest.raises(ImportWriteError, match="名称已被他人改动"):
+        commit(validate(Failing(), make_xlsx([["姓名"], ["张三"]])), partial=True)
+    assert not AuditEvent.objects.filter(action=Action.IMPORTED).exists()

@@ -29,6 +29,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -787,6 +788,12 @@ def commit(preview: Preview, *, partial: bool | None = None) -> ImportResult:
     except IntegrityError as exc:
         raise ImportWriteError(
             _("导入时发现数据已被他人修改，未写入任何数据。请重新上传文件预览后再导入。")
+        ) from exc
+    except ValidationError as exc:
+        # A rule the write itself enforces (a service's check) caught what the preview
+        # could not see; the transaction is gone, so nothing was written.
+        raise ImportWriteError(
+            _("导入未完成，未写入任何数据：%(reason)s") % {"reason": "；".join(exc.messages)}
         ) from exc
     return result
 
