@@ -315,3 +315,18 @@ def test_a_user_cannot_move_their_own_unit(personas):
     t = personas.territory
     with pytest.raises(ValidationError):
         services.move_unit(actor=personas.cadre_a, unit=t.township_a, new_parent=t.county)
+
+
+def test_absurd_numbers_are_answered_politely_and_change_nothing(client, personas):
+    t = personas.territory
+    sign_in(client, personas.county_officer)
+    before = _snapshot()
+    huge = "99999999999999999999999"
+    assert client.get(f"/orgs/{huge}/").status_code == 404
+    assert client.get(reverse("orgs:export"), {"root": huge}).status_code == 404
+    response = client.post(reverse("orgs:unit_move", args=[t.village_a.pk]), {"parent": huge})
+    assert response.status_code == 200 and 'id="id_parent_errors"' in response.content.decode()
+    response = client.post(reverse("orgs:unit_edit", args=[t.village_a.pk]),
+                           {"name": "甲一村", "sort_order": "99999999999999"})
+    assert response.status_code == 200 and 'id="id_sort_order_errors"' in response.content.decode()
+    assert _snapshot() == before

@@ -29,7 +29,11 @@ class CodeItemForm(forms.Form):
     )
     label = forms.CharField(label=_("名称"), max_length=100)
     sort_order = forms.IntegerField(
-        label=_("排序"), required=False, help_text=_("数字小的排在前面；留空排在最后")
+        label=_("排序"),
+        required=False,
+        min_value=-99999,
+        max_value=99999,
+        help_text=_("数字小的排在前面；留空排在最后"),
     )
 
     def __init__(self, *args, editing: bool = False, **kwargs) -> None:

@@ -33,7 +33,12 @@ class UnitForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     sort_order = forms.IntegerField(
-        label=_("排序"), required=False, initial=0, help_text=_("数字小的排在前面")
+        label=_("排序"),
+        required=False,
+        min_value=-99999,
+        max_value=99999,
+        initial=0,
+        help_text=_("数字小的排在前面"),
     )
 
     def __init__(
@@ -62,7 +67,9 @@ class MoveForm(forms.Form):
         max_length=50,
         help_text=_("输入名称或区划代码"),
     )
-    parent = forms.IntegerField(label=_("新的上级单位"), required=False)
+    parent = forms.IntegerField(
+        label=_("新的上级单位"), required=False, min_value=1, max_value=2**63 - 1
+    )
     division_code = forms.CharField(
         label=_("新的统计用区划代码"),
         max_length=24,
@@ -85,7 +92,12 @@ class DepartmentForm(forms.Form):
         label=_("禁毒工作职责"), required=False, widget=forms.Textarea(attrs={"rows": 6})
     )
     sort_order = forms.IntegerField(
-        label=_("排序"), required=False, initial=0, help_text=_("数字小的排在前面")
+        label=_("排序"),
+        required=False,
+        min_value=-99999,
+        max_value=99999,
+        initial=0,
+        help_text=_("数字小的排在前面"),
     )
 
     def __init__(self, *args: Any, counties: list[Any] | None = None, **kwargs: Any) -> None:

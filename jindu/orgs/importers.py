@@ -293,6 +293,9 @@ class DepartmentImport(ImportSpec):
         if len(values["short_name"]) > 30:
             row.error("short_name", _("简称不能超过30个字"))
             return
+        if values["sort_order"] is not None and abs(values["sort_order"]) > 99999:
+            row.error("sort_order", _("排序应在-99999到99999之间"))
+            return
         existing = self.existing.get(values["name"])
         if existing is None:
             row.outcome = "create"
