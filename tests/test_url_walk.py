@@ -28,7 +28,7 @@ from tests.helpers import sign_in
 from tests.personas import PERSONAS, Personas
 
 # Names that only 乙镇's subtree carries, and the township-B cadre's own name.
-B_SENTINELS = ("乙镇", "乙一村", "乙镇专干")
+B_SENTINELS = ("乙镇", "乙一村", "乙镇专干", "钱乙乙")
 # Personas whose subtree excludes 乙镇.
 OUTSIDE_B = {"cadre_a", "grid_worker", "police_officer"}
 
@@ -101,6 +101,41 @@ def _code_item(p: Personas) -> dict[str, Any]:
     return {"key": "drug_type", "code": "heroin"}
 
 
+def _b_person_obj(p: Personas) -> Any:
+    """A registered person of 乙一村 under community detox (made once per test)."""
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from jindu.people import services
+    from jindu.people.models import Person
+    from tests.people_factories import make_id_number, make_person
+
+    person = Person.objects.filter(name="钱乙乙").first()
+    if person is None:
+        person = make_person(
+            p.cadre_b, p.territory.village_b, name="钱乙乙",
+            id_number=make_id_number(date(1988, 8, 8), 71), phone="13900001111",
+        )
+        decided = timezone.localdate() - timedelta(days=10)
+        services.add_measure(actor=p.cadre_b, person=person, kind="community_detox",
+                             decision_date=decided, report_in_date=decided)
+    return person
+
+
+def _b_person(p: Personas) -> dict[str, Any]:
+    return {"pk": _b_person_obj(p).pk}
+
+
+def _b_person_field(p: Personas) -> dict[str, Any]:
+    return {"pk": _b_person_obj(p).pk, "field": "phone"}
+
+
+def _b_measure(p: Personas) -> dict[str, Any]:
+    person = _b_person_obj(p)
+    return {"pk": person.pk, "mpk": person.measures.values_list("pk", flat=True).first()}
+
+
 def _audit_row(p: Personas) -> dict[str, Any]:
     from jindu.audit.models import AuditEvent
 
@@ -140,6 +175,13 @@ SAMPLES: dict[str, Callable[[Personas], dict[str, Any]]] = {
     "codes:item_restore": _code_item,
     "audit:detail": _audit_row,
     "notifications:mark_read": _b_notification,
+    "people:detail": _b_person,
+    "people:edit": _b_person,
+    "people:reveal": _b_person_field,
+    "people:measure_add": _b_person,
+    "people:measure_edit": _b_measure,
+    "people:measure_end": _b_measure,
+    "people:measure_report_in": _b_measure,
 }
 
 
@@ -186,7 +228,8 @@ def _xlsx_text(content: bytes) -> str:
     return "\n".join(cells)
 
 
-B_OBJECTS = (_b_unit, _b_user, _b_session, _b_notification)
+B_OBJECTS = (_b_unit, _b_user, _b_session, _b_notification, _b_person, _b_person_field,
+             _b_measure)
 WALKED = [r for r in ROUTES if r.rule is not None]
 
 

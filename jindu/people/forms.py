@@ -190,7 +190,6 @@ PLAIN_FIELDS = (
     "use_started_on",
     "notes",
 )
-EVENT_FIELDS = ("died_on", "moved_away_on")
 SECRET_FIELDS = ("household_address", "current_address", "phone")
 
 
@@ -199,7 +198,8 @@ class PersonForm(forms.Form):
 
     When editing, the ID number, phone and addresses start empty and are kept
     unless typed again: filling them in would show them in full without a
-    reason or an audit row.
+    reason or an audit row. Death, moving away and a change of responsible unit
+    are events with pages of their own (``movement_views``), not edits.
     """
 
     name = forms.CharField(
@@ -237,8 +237,6 @@ class PersonForm(forms.Form):
     key_person_reason = forms.CharField(label=_("重点人员原因"), max_length=200, required=False)
     family_support = forms.BooleanField(label=_("有家庭支持"), required=False, initial=True)
     use_started_on = date_field(_("开始吸毒日期"))
-    died_on = date_field(_("死亡日期"))
-    moved_away_on = date_field(_("迁出本县日期"))
     notes = forms.CharField(
         label=_("备注"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -247,7 +245,7 @@ class PersonForm(forms.Form):
         self.person = person
         self.converted_from_15 = False
         if person is not None and "initial" not in kwargs:
-            kwargs["initial"] = {key: getattr(person, key) for key in PLAIN_FIELDS + EVENT_FIELDS}
+            kwargs["initial"] = {key: getattr(person, key) for key in PLAIN_FIELDS}
         super().__init__(*args, **kwargs)
         current = person or Person()
         self.fields["ethnicity"] = code_field("ethnicity", _("民族"), current.ethnicity)
@@ -272,8 +270,6 @@ class PersonForm(forms.Form):
                 empty_label=_("请选择村（社区）或网格"),
             )
             self.fields["org_unit"].help_text = _("负责该人员的村（社区）或网格")
-            for key in EVENT_FIELDS:
-                del self.fields[key]
         else:
             self.fields["id_number"].required = False
             self.fields["id_number"].label = _("更正身份证号")
@@ -307,8 +303,6 @@ class PersonForm(forms.Form):
                 "family_support",
                 "key_person",
                 "key_person_reason",
-                "died_on",
-                "moved_away_on",
                 "notes",
             ]
         )
@@ -344,8 +338,6 @@ class PersonForm(forms.Form):
             if value or self.person is None:
                 fields[key] = value
         if self.person is not None:
-            for key in EVENT_FIELDS:
-                fields[key] = data.get(key)
             fields["name"] = data["name"]
             if data.get("id_number"):
                 fields["id_number"] = data["id_number"]

@@ -124,9 +124,11 @@ def plain_flags(person: Person, today: date) -> list[str]:
     return [str(label) for key, label in FLAG_CHOICES if held.get(key)]
 
 
-def filtered(user: Any, filters: PersonFilter, today: date) -> QuerySet[Person]:
+def filtered(
+    user: Any, filters: PersonFilter, today: date, policy: FollowUpPolicy | None = None
+) -> QuerySet[Person]:
     """The people in ``user``'s scope matching ``filters``, in keyset order."""
-    policy = FollowUpPolicy.current()
+    policy = policy or FollowUpPolicy.current()
     qs = Person.objects.for_user(user)
     if filters.unit is not None:
         qs = qs.within(filters.unit.path)
@@ -232,8 +234,11 @@ def page(
     return Page(rows, flags, next_cursor, prev_cursor, first)
 
 
-def capped_count(qs: QuerySet[Person], *, scope: str, cap: int = COUNT_CAP) -> tuple[int, bool]:
+def capped_count(
+    qs: QuerySet[Person], *, scope: str, cap: int | None = None
+) -> tuple[int, bool]:
     """How many rows match, counting no further than ``cap`` (True when capped)."""
+    cap = COUNT_CAP if cap is None else cap
     n = _bounded(qs, scope).order_by().values("pk")[: cap + 1].count()
     return min(n, cap), n > cap
 

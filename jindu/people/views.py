@@ -84,7 +84,8 @@ def _list_page(
     user = request.user
     today = timezone.localdate()
     form, filters = _list_state(request)
-    qs = selectors.filtered(user, filters, today)
+    policy = FollowUpPolicy.current()
+    qs = selectors.filtered(user, filters, today, policy)
     page = selectors.page(
         qs,
         scope=user.scope_path,
@@ -94,7 +95,6 @@ def _list_page(
         size=selectors.PAGE_SIZE,
         confirm=selectors.confirmed_flags(filters),
     )
-    policy = FollowUpPolicy.current()
     rows = [
         {
             "person": p,
@@ -429,13 +429,14 @@ def export(request: HttpRequest) -> HttpResponse:
         if full and not user.has_jindu_perm(Perm.PERSONAL_REVEAL):
             messages.error(request, _("您无权导出完整身份证号，请取消勾选后导出"))
             return redirect(reverse("people:list") + _query(request))
+    policy = FollowUpPolicy.current()
     exporter = PersonExporter(
-        selectors.filtered(user, filters, today),
+        selectors.filtered(user, filters, today, policy),
         scope=user.scope_path,
         today=today,
         full=full,
         confirm=selectors.confirmed_flags(filters),
-        abstinence_years=FollowUpPolicy.current().abstinence_years,
+        abstinence_years=policy.abstinence_years,
     )
     detail: dict[str, Any] = {"filter": filters.describe(), "full": full}
     if full:
