@@ -66,8 +66,9 @@ def test_a_woman_is_derived_from_an_even_sequence(cadre, territory):
 
 
 def test_a_fifteen_digit_number_is_stored_as_eighteen_with_a_notice(cadre, territory):
-    response = cadre.post(CREATE, _form(territory.village_a, id_number="621199850615031"),
-                          follow=True)
+    response = cadre.post(
+        CREATE, _form(territory.village_a, id_number="621199850615031"), follow=True
+    )
     person = Person.objects.get()
     assert person.id_number == make_id_number(date(1985, 6, 15), 31)
     page = response.content.decode()
@@ -123,8 +124,16 @@ def test_a_registration_in_another_township_is_refused_too(client, personas, ter
     number = make_id_number(date(1985, 6, 15), 31)
     make_person(personas.cadre_a, territory.village_a, id_number=number)
     sign_in(client, personas.cadre_b)
-    response = client.post(CREATE, _form(territory.village_b, id_number=number, name="赵乙",
-                                         household_address="乙镇", current_address="乙镇"))
+    response = client.post(
+        CREATE,
+        _form(
+            territory.village_b,
+            id_number=number,
+            name="赵乙",
+            household_address="乙镇",
+            current_address="乙镇",
+        ),
+    )
     assert response.status_code == 200
     assert "该身份证号已登记" in response.content.decode()
     # The refusal says nothing of who registered the person or where.
@@ -133,8 +142,9 @@ def test_a_registration_in_another_township_is_refused_too(client, personas, ter
 
 
 def test_the_fifteen_digit_form_of_a_registered_number_is_a_duplicate(cadre, personas, territory):
-    make_person(personas.cadre_a, territory.village_a,
-                id_number=make_id_number(date(1985, 6, 15), 31))
+    make_person(
+        personas.cadre_a, territory.village_a, id_number=make_id_number(date(1985, 6, 15), 31)
+    )
     response = cadre.post(CREATE, _form(territory.village_a, id_number="621199850615031"))
     assert "该身份证号已登记" in response.content.decode()
 
@@ -157,7 +167,9 @@ def test_the_unit_chooser_offers_only_villages_and_grids_of_the_own_township(cad
 def test_a_key_person_needs_a_reason(cadre, territory):
     response = cadre.post(CREATE, _form(territory.village_a, key_person="on"))
     assert "请填写列为重点人员的原因" in response.content.decode()
-    cadre.post(CREATE, _form(territory.village_a, key_person="on", key_person_reason="曾有暴力倾向"))
+    cadre.post(
+        CREATE, _form(territory.village_a, key_person="on", key_person_reason="曾有暴力倾向")
+    )
     assert Person.objects.get().key_person_reason == "曾有暴力倾向"
 
 
@@ -192,14 +204,26 @@ def test_the_form_has_no_status_field(cadre, personas, territory):
 
 
 def test_editing_shows_secrets_masked_and_keeps_them_when_left_empty(cadre, personas, territory):
-    person = make_person(personas.cadre_a, territory.village_a, phone="13812345678",
-                         current_address="青岚县甲镇甲一村3组12号")
+    person = make_person(
+        personas.cadre_a,
+        territory.village_a,
+        phone="13812345678",
+        current_address="青岚县甲镇甲一村3组12号",
+    )
     url = reverse("people:edit", args=[person.pk])
     page = cadre.get(url).content.decode()
     assert "138****5678" in page
     assert "13812345678" not in page and person.id_number not in page
-    response = cadre.post(url, {"name": "改名", "id_number": "", "phone": "", "family_support": "on",
-                                "household_local": "on"})
+    response = cadre.post(
+        url,
+        {
+            "name": "改名",
+            "id_number": "",
+            "phone": "",
+            "family_support": "on",
+            "household_local": "on",
+        },
+    )
     assert response.status_code == 302
     person.refresh_from_db()
     assert person.name == "改名"
@@ -208,11 +232,14 @@ def test_editing_shows_secrets_masked_and_keeps_them_when_left_empty(cadre, pers
 
 
 def test_correcting_the_id_number_rederives_sex_and_birth(cadre, personas, territory):
-    person = make_person(personas.cadre_a, territory.village_a,
-                         id_number=make_id_number(date(1980, 1, 1), 11))
+    person = make_person(
+        personas.cadre_a, territory.village_a, id_number=make_id_number(date(1980, 1, 1), 11)
+    )
     new = make_id_number(date(1981, 2, 3), 12)
-    cadre.post(reverse("people:edit", args=[person.pk]),
-               {"name": person.name, "id_number": new, "household_local": "on"})
+    cadre.post(
+        reverse("people:edit", args=[person.pk]),
+        {"name": person.name, "id_number": new, "household_local": "on"},
+    )
     person.refresh_from_db()
     assert (person.id_number, person.sex, person.birth_date) == (new, "F", date(1981, 2, 3))
 
@@ -220,15 +247,19 @@ def test_correcting_the_id_number_rederives_sex_and_birth(cadre, personas, terri
 def test_correcting_to_another_persons_number_is_refused(cadre, personas, territory):
     other = make_person(personas.cadre_a, territory.village_a)
     person = make_person(personas.cadre_a, territory.village_a)
-    response = cadre.post(reverse("people:edit", args=[person.pk]),
-                          {"name": person.name, "id_number": other.id_number})
+    response = cadre.post(
+        reverse("people:edit", args=[person.pk]),
+        {"name": person.name, "id_number": other.id_number},
+    )
     assert "该身份证号已登记给另一人员" in response.content.decode()
 
 
 def test_death_and_moving_away_are_not_edits(cadre, personas, territory):
     person = make_person(personas.cadre_a, territory.village_a)
-    cadre.post(reverse("people:edit", args=[person.pk]),
-               {"name": person.name, "died_on": "2025-01-01", "moved_away_on": "2025-01-01"})
+    cadre.post(
+        reverse("people:edit", args=[person.pk]),
+        {"name": person.name, "died_on": "2025-01-01", "moved_away_on": "2025-01-01"},
+    )
     person.refresh_from_db()
     assert person.died_on is None and person.moved_away_on is None
 

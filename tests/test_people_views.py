@@ -35,8 +35,12 @@ def people(personas, territory):
 def _community(person, actor, *, days_ago: int, reported: bool = True, **kw):
     decided = timezone.localdate() - timedelta(days=days_ago)
     return services.add_measure(
-        actor=actor, person=person, kind="community_detox", decision_date=decided,
-        report_in_date=decided if reported else None, **kw,
+        actor=actor,
+        person=person,
+        kind="community_detox",
+        decision_date=decided,
+        report_in_date=decided if reported else None,
+        **kw,
     )
 
 
@@ -101,8 +105,13 @@ def test_administrators_are_refused_every_people_page(client, personas, people, 
     measure = _community(a1, personas.cadre_a, days_ago=5)
     sign_in(client, personas.users[name])
     urls = [
-        LIST, SEARCH, reverse("people:count"), reverse("people:export"), reverse("people:create"),
-        reverse("people:detail", args=[a1.pk]), reverse("people:edit", args=[a1.pk]),
+        LIST,
+        SEARCH,
+        reverse("people:count"),
+        reverse("people:export"),
+        reverse("people:create"),
+        reverse("people:detail", args=[a1.pk]),
+        reverse("people:edit", args=[a1.pk]),
         reverse("people:reveal", args=[a1.pk, "phone"]),
         reverse("people:measure_add", args=[a1.pk]),
         reverse("people:measure_edit", args=[a1.pk, measure.pk]),
@@ -132,8 +141,12 @@ def test_the_register_is_in_the_navigation_for_field_roles_only(client, personas
 
 
 def test_a_row_shows_age_masked_id_unit_status_and_last_contact(client, personas, territory):
-    person = make_person(personas.cadre_a, territory.village_a, name="李甲",
-                         id_number=make_id_number(date(1990, 1, 1), 11))
+    person = make_person(
+        personas.cadre_a,
+        territory.village_a,
+        name="李甲",
+        id_number=make_id_number(date(1990, 1, 1), 11),
+    )
     _community(person, personas.cadre_a, days_ago=5)
     sign_in(client, personas.cadre_a)
     response = client.get(LIST)
@@ -160,7 +173,8 @@ def test_the_status_filter_follows_the_measures(client, personas, territory):
 def test_the_unit_filter_takes_a_subtree(client, personas, people):
     sign_in(client, personas.county_officer)
     assert sorted(_names(client.get(LIST, {"unit": personas.territory.township_a.pk}))) == [
-        "孙甲一", "孙甲二"
+        "孙甲一",
+        "孙甲二",
     ]
     assert _names(client.get(LIST, {"unit": personas.territory.grid_a.pk})) == ["孙甲二"]
 
@@ -179,14 +193,27 @@ def test_the_name_filter_matches_part_of_a_name(client, personas, people):
 
 def test_flags_on_the_persons_own_fields_filter_in_sql(client, personas, territory):
     today = timezone.localdate()
-    make_person(personas.cadre_a, territory.village_a, name="重点", key_person=True,
-                key_person_reason="多次复吸")
+    make_person(
+        personas.cadre_a,
+        territory.village_a,
+        name="重点",
+        key_person=True,
+        key_person_reason="多次复吸",
+    )
     make_person(personas.cadre_a, territory.village_a, name="病残", sick_or_disabled=True)
     make_person(personas.cadre_a, territory.village_a, name="致贫", poverty_by_drugs=True)
-    make_person(personas.cadre_a, territory.village_a, name="少年",
-                birth=today.replace(year=today.year - 16) - timedelta(days=3))
-    make_person(personas.cadre_a, territory.village_a, name="成年",
-                birth=today.replace(year=today.year - 18) - timedelta(days=1))
+    make_person(
+        personas.cadre_a,
+        territory.village_a,
+        name="少年",
+        birth=today.replace(year=today.year - 16) - timedelta(days=3),
+    )
+    make_person(
+        personas.cadre_a,
+        territory.village_a,
+        name="成年",
+        birth=today.replace(year=today.year - 18) - timedelta(days=1),
+    )
     sign_in(client, personas.cadre_a)
     assert _names(client.get(LIST, {"flags": "key_person"})) == ["重点"]
     assert _names(client.get(LIST, {"flags": "sick_or_disabled"})) == ["病残"]
@@ -223,8 +250,9 @@ def test_an_unknown_flag_or_status_is_ignored_not_fatal(client, personas, people
     assert sorted(_names(response)) == ["孙甲一", "孙甲二"]
 
 
-def test_flags_are_drawn_with_a_fixed_number_of_queries(client, personas, territory,
-                                                        django_assert_max_num_queries):
+def test_flags_are_drawn_with_a_fixed_number_of_queries(
+    client, personas, territory, django_assert_max_num_queries
+):
     for n in range(12):
         person = make_person(personas.cadre_a, territory.village_a if n % 2 else territory.grid_a)
         _community(person, personas.cadre_a, days_ago=30 + n, reported=bool(n % 3))
@@ -280,8 +308,14 @@ def test_keyset_pages_with_a_confirmed_flag_still_see_every_row_once(personas, t
     qs = selectors.filtered(personas.cadre_a, filters, today)
     seen, after = [], None
     while True:
-        page = selectors.page(qs, scope=personas.cadre_a.scope_path, today=today, after=after,
-                              size=2, confirm=selectors.confirmed_flags(filters))
+        page = selectors.page(
+            qs,
+            scope=personas.cadre_a.scope_path,
+            today=today,
+            after=after,
+            size=2,
+            confirm=selectors.confirmed_flags(filters),
+        )
         seen.extend(p.pk for p in page.rows)
         if not page.next_cursor:
             break
@@ -304,8 +338,9 @@ def test_a_page_never_uses_offset(personas, territory, django_assert_num_queries
     make_person(personas.cadre_a, territory.village_a)
     qs = selectors.filtered(personas.cadre_a, selectors.PersonFilter(), timezone.localdate())
     with CaptureQueriesContext(connection) as captured:
-        selectors.page(qs, scope=personas.cadre_a.scope_path, today=timezone.localdate(),
-                       after=("/1/", 0))
+        selectors.page(
+            qs, scope=personas.cadre_a.scope_path, today=timezone.localdate(), after=("/1/", 0)
+        )
     sql = captured.captured_queries[0]["sql"].upper()
     assert "OFFSET" not in sql and "LIMIT 51" in sql
 
@@ -313,8 +348,9 @@ def test_a_page_never_uses_offset(personas, territory, django_assert_num_queries
 # ------------------------------------------------------------------ counts
 
 
-def test_the_count_is_exact_below_the_cap_and_capped_above(client, personas, territory,
-                                                           monkeypatch):
+def test_the_count_is_exact_below_the_cap_and_capped_above(
+    client, personas, territory, monkeypatch
+):
     for _n in range(4):
         make_person(personas.cadre_a, territory.village_a)
     make_person(personas.cadre_b, territory.village_b)
@@ -336,8 +372,9 @@ def test_the_count_follows_the_filter(client, personas, people):
 def test_searching_an_id_number_goes_to_the_person_without_putting_it_in_a_url(
     client, personas, territory
 ):
-    person = make_person(personas.cadre_a, territory.village_a,
-                         id_number=make_id_number(date(1988, 8, 8), 71))
+    person = make_person(
+        personas.cadre_a, territory.village_a, id_number=make_id_number(date(1988, 8, 8), 71)
+    )
     sign_in(client, personas.cadre_a)
     response = client.post(SEARCH, {"id_number": person.id_number})
     assert response.status_code == 302
@@ -347,20 +384,23 @@ def test_searching_an_id_number_goes_to_the_person_without_putting_it_in_a_url(
 
 @pytest.mark.parametrize("spaced", [False, True])
 def test_search_takes_the_fifteen_digit_form_and_spaces(client, personas, territory, spaced):
-    person = make_person(personas.cadre_a, territory.village_a,
-                         id_number=make_id_number(date(1988, 8, 8), 71))
+    person = make_person(
+        personas.cadre_a, territory.village_a, id_number=make_id_number(date(1988, 8, 8), 71)
+    )
     number = person.id_number
     typed = f"{number[:6]} {number[6:14]} {number[14:]}" if spaced else "621199880808071"
     sign_in(client, personas.cadre_a)
     assert client.post(SEARCH, {"id_number": typed}).url == reverse(
-        "people:detail", args=[person.pk])
+        "people:detail", args=[person.pk]
+    )
 
 
 def test_search_takes_a_lower_case_x(client, personas, territory):
     person = make_person(personas.cadre_a, territory.village_a, id_number="11010519491231002X")
     sign_in(client, personas.cadre_a)
     assert client.post(SEARCH, {"id_number": "11010519491231002x"}).url == reverse(
-        "people:detail", args=[person.pk])
+        "people:detail", args=[person.pk]
+    )
 
 
 def test_search_does_not_find_another_townships_person(client, personas, people):
@@ -390,8 +430,9 @@ def test_search_by_get_carries_nothing_and_goes_to_the_list(client, personas, pe
 
 
 def test_the_person_page_shows_status_flags_and_measures(client, personas, territory):
-    person = make_person(personas.cadre_a, territory.village_a, key_person=True,
-                         key_person_reason="涉嫌以贩养吸")
+    person = make_person(
+        personas.cadre_a, territory.village_a, key_person=True, key_person_reason="涉嫌以贩养吸"
+    )
     _community(person, personas.cadre_a, days_ago=20, reported=False, authority="青岚县公安局")
     sign_in(client, personas.cadre_a)
     page = client.get(reverse("people:detail", args=[person.pk])).content.decode()

@@ -114,12 +114,20 @@ def _b_person_obj(p: Personas) -> Any:
     person = Person.objects.filter(name="钱乙乙").first()
     if person is None:
         person = make_person(
-            p.cadre_b, p.territory.village_b, name="钱乙乙",
-            id_number=make_id_number(date(1988, 8, 8), 71), phone="13900001111",
+            p.cadre_b,
+            p.territory.village_b,
+            name="钱乙乙",
+            id_number=make_id_number(date(1988, 8, 8), 71),
+            phone="13900001111",
         )
         decided = timezone.localdate() - timedelta(days=10)
-        services.add_measure(actor=p.cadre_b, person=person, kind="community_detox",
-                             decision_date=decided, report_in_date=decided)
+        services.add_measure(
+            actor=p.cadre_b,
+            person=person,
+            kind="community_detox",
+            decision_date=decided,
+            report_in_date=decided,
+        )
     return person
 
 
@@ -228,8 +236,7 @@ def _xlsx_text(content: bytes) -> str:
     return "\n".join(cells)
 
 
-B_OBJECTS = (_b_unit, _b_user, _b_session, _b_notification, _b_person, _b_person_field,
-             _b_measure)
+B_OBJECTS = (_b_unit, _b_user, _b_session, _b_notification, _b_person, _b_person_field, _b_measure)
 WALKED = [r for r in ROUTES if r.rule is not None]
 
 

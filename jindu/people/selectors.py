@@ -234,9 +234,7 @@ def page(
     return Page(rows, flags, next_cursor, prev_cursor, first)
 
 
-def capped_count(
-    qs: QuerySet[Person], *, scope: str, cap: int | None = None
-) -> tuple[int, bool]:
+def capped_count(qs: QuerySet[Person], *, scope: str, cap: int | None = None) -> tuple[int, bool]:
     """How many rows match, counting no further than ``cap`` (True when capped)."""
     cap = COUNT_CAP if cap is None else cap
     n = _bounded(qs, scope).order_by().values("pk")[: cap + 1].count()
