@@ -19,6 +19,8 @@ from jindu.people.schedule import (
     fixed_periods,
     history,
     months_between,
+)
+from jindu.people.schedule import (
     test_periods as periods_of_tests,
 )
 

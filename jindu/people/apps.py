@@ -12,3 +12,6 @@ class PeopleConfig(AppConfig):
         from jindu.portal.navigation import register
 
         register("rehab", _("人员名册"), "people:list", Perm.PERSONAL_DATA, "person-vcard")
+        register("rehab", _("我的人员"), "people:my_people", Perm.PERSONAL_DATA, "person-check")
+        register("rehab", _("逾期及需关注"), "people:overdue", Perm.PERSONAL_DATA, "alarm")
+        register("rehab", _("社区戒毒康复规则"), "people:policy", Perm.FOLLOWUP_POLICY, "sliders")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jindu.people import views
+from jindu.people import followup_views, policy_views, views
 
 app_name = "people"
 urlpatterns = [
@@ -24,4 +24,15 @@ urlpatterns = [
         name="measure_report_in",
     ),
     # Other parts of the register add their pages below, one block each.
+    # Follow-up: tests, visits, absences, worklists, policy (jindu.people.followup_views)
+    path("my/", followup_views.my_people, name="my_people"),
+    path("overdue/", followup_views.overdue, name="overdue"),
+    path("overdue/export/", followup_views.overdue_export, name="overdue_export"),
+    path("policy/", policy_views.policy, name="policy"),
+    path("<int:pk>/followup/", followup_views.person_page, name="followup"),
+    path("<int:pk>/followup/section/", followup_views.person_panel, name="followup_panel"),
+    path("<int:pk>/tests/add/", followup_views.test_add, name="test_add"),
+    path("<int:pk>/visits/add/", followup_views.visit_add, name="visit_add"),
+    path("<int:pk>/absences/add/", followup_views.absence_add, name="absence_add"),
+    path("absences/<int:pk>/return/", followup_views.absence_return, name="absence_return"),
 ]

@@ -32,6 +32,9 @@ SECTION_OF_ROLE: dict[Role, str] = {
     Role.AUDIT_ADMIN: "audit_admin",
 }
 
+# Field roles whose home shows the people they follow up, most urgent first.
+MY_PEOPLE_ROLES = frozenset({Role.GRID_WORKER, Role.TOWNSHIP_MANAGER, Role.POLICE})
+
 RECENT_NOTIFICATIONS = 5
 RECENT_SESSIONS = 10
 RECENT_DENIALS = 5
@@ -59,6 +62,8 @@ def home_context(user: Any, nav: list[dict[str, Any]] | None = None) -> dict[str
         context["notifications"] = _notifications(user)
         # Grid workers open the platform on a phone to see what is asked of them.
         context["notifications_first"] = Role.GRID_WORKER in everyday
+        if MY_PEOPLE_ROLES.intersection(everyday):
+            context["my_people"] = _my_people(user)
         context["work_areas"] = [area for area in nav or [] if area["open"]]
         context["pending_areas"] = [area for area in nav or [] if not area["open"]]
     return context
@@ -99,6 +104,12 @@ def _notifications(user: Any) -> dict[str, Any]:
     recent = list(own_notifications(user)[:RECENT_NOTIFICATIONS])
 
     return {"recent": recent, "unread": unread_count(user)}
+
+
+def _my_people(user: Any) -> Any:
+    from jindu.people.worklist import my_people, summarise
+
+    return summarise(my_people(user, timezone.localdate()))
 
 
 # ---------------------------------------------------------------- one per kind

@@ -1,0 +1,541 @@
+"""Follow-up pages: recording tests, visits and absences; a person's follow-up;
+"my people"; the township's overdue list and its export.
+
+Recording forms are phone-first. From a card on "my people" the test form
+opens inside the card (htmx) and answers with the card redrawn; without
+JavaScript the same links open the form as a page and come back.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from jindu.core.access import require
+from jindu.core.excel import Column, Exporter, export_response
+from jindu.core.masking import mask, mask_id_number
+from jindu.core.roles import Perm
+from jindu.core.scoping import get_in_scope_or_404
+from jindu.orgs.forms import apply_errors
+from jindu.people import followup, worklist
+from jindu.people.dates import add_months
+from jindu.people.models import Absence, DrugTest, FollowUpPolicy, Measure, Person, Visit
+from jindu.people.rules import days_away, flags_for, is_running, measure_anchor, measure_until
+from jindu.people.schedule import (
+    SCHEDULED_KINDS,
+    Cadence,
+    Task,
+    compute,
+    history,
+    months_between,
+)
+from jindu.people.status import status_on
+
+RECENT = 10
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _date_field(label: str, *, required: bool = True) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=required,
+        widget=DATE_WIDGET,
+        error_messages={
+            "required": gettext_lazy("请填写%(label)s") % {"label": label},
+            "invalid": gettext_lazy("日期格式应为“年-月-日”，如 2025-03-05"),
+        },
+    )
+
+
+class TestForm(forms.Form):
+    tested_on = _date_field(gettext_lazy("检测日期"))
+    method = forms.ChoiceField(
+        label=gettext_lazy("检测方式"),
+        choices=DrugTest.Method.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("请选择检测方式")},
+    )
+    result = forms.ChoiceField(
+        label=gettext_lazy("检测结果"),
+        choices=DrugTest.Result.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("请选择检测结果")},
+    )
+    notes = forms.CharField(label=gettext_lazy("备注"), max_length=200, required=False)
+
+
+class VisitForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=gettext_lazy("类型"),
+        choices=Visit.Kind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("请选择类型")},
+    )
+    visited_on = _date_field(gettext_lazy("日期"))
+    help_kind = forms.ChoiceField(label=gettext_lazy("帮扶类型"), required=False)
+    summary = forms.CharField(
+        label=gettext_lazy("情况记录"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from jindu.codes import registry
+
+        super().__init__(*args, **kwargs)
+        current = self.data.get("help_kind") if self.is_bound else None
+        self.fields["help_kind"].choices = [
+            ("", _("（请选择）")),
+            *registry.choices(followup.HELP_KINDS, current=current),
+        ]
+
+
+class AbsenceForm(forms.Form):
+    left_on = _date_field(gettext_lazy("离开日期"))
+    authorised = forms.BooleanField(
+        label=gettext_lazy("已请假（经乡镇/街道同意）"),
+        required=False,
+        help_text=gettext_lazy("未经同意离开本县的，登记后即为脱管，并提醒帮教小组"),
+    )
+    destination = forms.CharField(label=gettext_lazy("去向"), max_length=200, required=False)
+    returned_on = _date_field(gettext_lazy("返回日期"), required=False)
+    notes = forms.CharField(label=gettext_lazy("备注"), max_length=200, required=False)
+
+
+class ReturnForm(forms.Form):
+    returned_on = _date_field(gettext_lazy("返回日期"))
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _person(request: HttpRequest, pk: int) -> Person:
+    return get_in_scope_or_404(Person.objects.select_related("org_unit"), request.user, pk=pk)
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _next_url(request: HttpRequest, person_pk: int) -> str:
+    """Where to go after saving: a page on this site the form came from, else the person's."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("people:followup", kwargs={"pk": person_pk})
+
+
+def _card(
+    request: HttpRequest, person: Person, *, note: str = "", form: forms.Form | None = None
+) -> HttpResponse:
+    """A person's card on "my people", redrawn after a change or holding the test form."""
+    today = timezone.localdate()
+    qs = Person.objects.for_user(request.user).filter(pk=person.pk)
+    rows = worklist.build_rows(qs, today)
+    return render(
+        request,
+        "people/followup/_card.html",
+        {
+            "row": rows[0],
+            "note": note,
+            "form": form,
+            "next": reverse("people:my_people"),
+            "can_write": True,
+        },
+    )
+
+
+def _inline(request: HttpRequest) -> bool:
+    """The form was asked from inside a card on "my people" (htmx)."""
+    return _is_htmx(request) and bool(request.GET.get("inline") or request.POST.get("inline"))
+
+
+def _form_page(
+    request: HttpRequest, template: str, person: Person, form: forms.Form, **extra: Any
+) -> HttpResponse:
+    context = {"person": person, "form": form, "next": _next_url(request, person.pk), **extra}
+    return render(request, template, context)
+
+
+# ------------------------------------------------------------------ recording
+
+
+@require(Perm.RECORD_WRITE)
+def test_add(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request, pk)
+    form = TestForm(
+        request.POST or None,
+        initial={"tested_on": timezone.localdate(), "method": DrugTest.Method.URINE},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            test = followup.record_test(
+                actor=request.user,
+                person=person,
+                tested_on=data["tested_on"],
+                method=data["method"],
+                result=data["result"],
+                notes=data["notes"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            note = _("已登记%(name)s %(day)s %(method)s：%(result)s") % {
+                "name": person.name,
+                "day": f"{test.tested_on:%Y-%m-%d}",
+                "method": test.get_method_display(),
+                "result": DrugTest.Result(test.result).label,
+            }
+            if _inline(request):
+                return _card(request, person, note=note)
+            messages.success(request, note)
+            return redirect(_next_url(request, person.pk))
+    if _inline(request):
+        return _card(request, person, form=form)
+    return _form_page(request, "people/followup/test_form.html", person, form)
+
+
+@require(Perm.RECORD_WRITE)
+def visit_add(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request, pk)
+    kind = request.GET.get("kind", "")
+    initial = {
+        "visited_on": timezone.localdate(),
+        "kind": kind if kind in Visit.Kind.values else Visit.Kind.TALK,
+    }
+    form = VisitForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            visit = followup.record_visit(
+                actor=request.user,
+                person=person,
+                kind=data["kind"],
+                visited_on=data["visited_on"],
+                help_kind=data["help_kind"] if data["kind"] == Visit.Kind.HELP else "",
+                summary=data["summary"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("已登记%(name)s %(day)s %(kind)s")
+                % {
+                    "name": person.name,
+                    "day": f"{visit.visited_on:%Y-%m-%d}",
+                    "kind": visit.get_kind_display(),
+                },
+            )
+            return redirect(_next_url(request, person.pk))
+    return _form_page(request, "people/followup/visit_form.html", person, form)
+
+
+@require(Perm.RECORD_WRITE)
+def absence_add(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request, pk)
+    form = AbsenceForm(request.POST or None, initial={"left_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            absence = followup.record_absence(
+                actor=request.user,
+                person=person,
+                left_on=data["left_on"],
+                authorised=data["authorised"],
+                destination=data["destination"],
+                returned_on=data["returned_on"],
+                notes=data["notes"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            if not absence.authorised and absence.returned_on is None:
+                messages.warning(
+                    request,
+                    _("已登记%(name)s未经批准离开，已提醒帮教小组和乡镇禁毒专干")
+                    % {"name": person.name},
+                )
+            else:
+                messages.success(request, _("已登记%(name)s外出") % {"name": person.name})
+            return redirect(_next_url(request, person.pk))
+    return _form_page(request, "people/followup/absence_form.html", person, form)
+
+
+@require(Perm.RECORD_WRITE)
+def absence_return(request: HttpRequest, pk: int) -> HttpResponse:
+    absence = get_in_scope_or_404(
+        Absence.objects.select_related("person", "person__org_unit"), request.user, pk=pk
+    )
+    person = absence.person
+    form = ReturnForm(request.POST or None, initial={"returned_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            followup.record_return(
+                actor=request.user, absence=absence, returned_on=form.cleaned_data["returned_on"]
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已登记%(name)s返回") % {"name": person.name})
+            return redirect(_next_url(request, person.pk))
+    return _form_page(request, "people/followup/return_form.html", person, form, absence=absence)
+
+
+# ------------------------------------------------------------------ one person
+
+
+def person_followup(person: Person, today: date) -> dict[str, Any]:
+    """Everything the follow-up section shows for one person."""
+    policy = FollowUpPolicy.current()
+    measure = person.measures.order_by("-decision_date", "-id").first()
+    tests = list(person.tests.select_related("recorded_by").order_by("-tested_on", "-id"))
+    visits = list(person.visits.select_related("recorded_by").order_by("-visited_on", "-id"))
+    absences = list(person.absences.order_by("-left_on", "-id"))
+    flags = flags_for(person, today=today, policy=policy, measure=measure, absences=absences)
+    schedule = None
+    if measure is not None and measure.kind in SCHEDULED_KINDS and is_running(measure, today):
+        schedule = _schedule(person, measure, tests, visits, policy, today)
+    return {
+        "person": person,
+        "status": status_on(person, today, policy.abstinence_years),
+        "measure": measure,
+        "flags": flags,
+        "schedule": schedule,
+        "breach": _breach_counts(measure, absences, policy, today) if schedule else None,
+        "tests": tests[:RECENT],
+        "tests_more": max(len(tests) - RECENT, 0),
+        "visits": [(v, _help_label(v)) for v in visits[:RECENT]],
+        "visits_more": max(len(visits) - RECENT, 0),
+        "absences": [(a, mask("address", a.destination)) for a in absences[:RECENT]],
+        "open_absence": next((a for a in absences if a.returned_on is None), None),
+        "today": today,
+    }
+
+
+def _help_label(visit: Visit) -> str:
+    from jindu.codes import registry
+
+    return registry.label(followup.HELP_KINDS, visit.help_kind) if visit.help_kind else ""
+
+
+def _schedule(
+    person: Person,
+    measure: Measure,
+    tests: list[DrugTest],
+    visits: list[Visit],
+    policy: FollowUpPolicy,
+    today: date,
+) -> dict[str, Any]:
+    anchor = measure_anchor(measure)
+    until = measure_until(measure) or _default_until(anchor, policy)
+    done_tests = [t.tested_on for t in tests if t.result in worklist.COUNTING]
+    summaries = [v.visited_on for v in visits if v.kind == Visit.Kind.SUMMARY]
+    assessments = [v.visited_on for v in visits if v.kind == Visit.Kind.ASSESSMENT]
+    intervals = [int(i) for i in (policy.test_intervals or [1, 2, 3])]
+    state = compute(
+        anchor=anchor,
+        until=until,
+        today=today,
+        test_dates=done_tests,
+        summary_dates=summaries,
+        assessment_dates=assessments,
+        intervals=intervals,
+        summary_every=policy.summary_every_months,
+        assessment_every=policy.assessment_every_months,
+    )
+    cadences = {
+        Task.TEST: (Cadence(Task.TEST, anchor, until, tuple(intervals)), done_tests),
+        Task.SUMMARY: (
+            Cadence(Task.SUMMARY, anchor, until, (policy.summary_every_months,), yearly=False),
+            summaries,
+        ),
+        Task.ASSESSMENT: (
+            Cadence(
+                Task.ASSESSMENT, anchor, until, (policy.assessment_every_months,), yearly=False
+            ),
+            assessments,
+        ),
+    }
+    periods = {
+        task: history(task=task, periods=cadence.periods(), done=done, today=today)
+        for task, (cadence, done) in cadences.items()
+    }
+    return {
+        "anchor": anchor,
+        "until": until,
+        "year": months_between(anchor, today) // 12 + 1,
+        "interval": intervals[min(months_between(anchor, today) // 12, len(intervals) - 1)],
+        "state": state,
+        "lines": worklist.task_lines(state),
+        "periods": [(Task.LABELS[task], records) for task, records in periods.items()],
+    }
+
+
+def _default_until(anchor: date, policy: FollowUpPolicy) -> date:
+    return add_months(anchor, policy.detox_term_months)
+
+
+def _breach_counts(
+    measure: Measure, absences: list[Absence], policy: FollowUpPolicy, today: date
+) -> list[dict[str, Any]]:
+    """How near the person is to each serious-breach threshold."""
+    own = [a for a in absences if a.measure_id == measure.pk]
+    departures = sum(1 for a in own if not a.authorised)
+    away = days_away(own, measure_anchor(measure), today)
+    return [
+        {"label": _("逃避检测"), "value": measure.evaded_count, "limit": policy.breach_evaded,
+         "unit": _("次"), "hit": measure.evaded_count >= policy.breach_evaded},
+        {"label": _("拒绝检测"), "value": measure.refused_count, "limit": policy.breach_refused,
+         "unit": _("次"), "hit": measure.refused_count >= policy.breach_refused},
+        {"label": _("擅自离开"), "value": departures, "limit": policy.breach_departures,
+         "unit": _("次"), "hit": departures >= policy.breach_departures},
+        {"label": _("擅自离开累计"), "value": away, "limit": policy.breach_days_away,
+         "unit": _("天"), "hit": away > policy.breach_days_away},
+    ]  # fmt: skip
+
+
+@require(Perm.PERSONAL_DATA)
+def person_page(request: HttpRequest, pk: int) -> HttpResponse:
+    person = _person(request, pk)
+    context = person_followup(person, timezone.localdate())
+    context["can_write"] = request.user.has_jindu_perm(Perm.RECORD_WRITE)
+    return render(request, "people/followup/person.html", context)
+
+
+@require(Perm.PERSONAL_DATA)
+def person_panel(request: HttpRequest, pk: int) -> HttpResponse:
+    """The follow-up section of the person's page, loaded into it."""
+    person = _person(request, pk)
+    context = person_followup(person, timezone.localdate())
+    context["can_write"] = request.user.has_jindu_perm(Perm.RECORD_WRITE)
+    context["next"] = reverse("people:detail", kwargs={"pk": person.pk})
+    return render(request, "people/followup/_panel.html", context)
+
+
+# ------------------------------------------------------------------ the lists
+
+
+@require(Perm.PERSONAL_DATA)
+def my_people(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    rows = worklist.my_people(request.user, today)
+    show = request.GET.get("show", "")
+    summary = worklist.summarise(rows)
+    scheduled = [r for r in rows if r.under_community or r.flags.needs_action]
+    if show == "overdue":
+        scheduled = [r for r in scheduled if r.needs_action]
+    elif show == "week":
+        scheduled = [r for r in scheduled if r.due_this_week or r.needs_action]
+    return render(
+        request,
+        "people/followup/my_people.html",
+        {
+            "rows": scheduled,
+            "others": [r for r in rows if not (r.under_community or r.flags.needs_action)],
+            "summary": summary,
+            "show": show if show in ("overdue", "week") else "",
+            "today": today,
+            "next": reverse("people:my_people"),
+            "can_write": request.user.has_jindu_perm(Perm.RECORD_WRITE),
+        },
+    )
+
+
+@require(Perm.PERSONAL_DATA)
+def overdue(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    rows = worklist.overdue_rows(request.user, today)
+    order = "urgency" if request.GET.get("order") == "urgency" else "village"
+    return render(
+        request,
+        "people/followup/overdue.html",
+        {
+            "rows": rows,
+            "groups": worklist.by_village(rows) if order == "village" else None,
+            "order": order,
+            "today": today,
+            "counts": {
+                "overdue": sum(1 for r in rows if r.overdue),
+                "lost": sum(1 for r in rows if r.flags.lost_contact),
+                "absconded": sum(1 for r in rows if r.flags.absconded),
+                "breach": sum(1 for r in rows if r.flags.serious_breach),
+                "not_reported": sum(1 for r in rows if r.flags.not_reported),
+            },
+        },
+    )
+
+
+class OverdueExporter(Exporter):
+    title = "逾期及需关注人员名单"
+    contains_personal_data = True
+    columns = (
+        Column("村（社区）", 16),
+        Column("责任单位", 18),
+        Column("姓名", 10),
+        Column("性别", 6),
+        Column("身份证号", 22),
+        Column("措施", 10),
+        Column("起算日期", 12),
+        Column("逾期事项", 28),
+        Column("最早逾期日期", 14),
+        Column("下次应办", 20),
+        Column("标记", 36),
+    )
+
+    def __init__(self, rows: list[worklist.Row], id_numbers: dict[int, str]) -> None:
+        self._rows = rows
+        self._ids = id_numbers
+
+    def rows(self) -> Any:
+        kinds = dict(Measure.Kind.choices)
+        for row in self._rows:
+            person = row.person
+            overdue_lines = [line for line in row.task_lines if line.state == "overdue"]
+            next_due = row.state.next_due() if row.state else None
+            yield (
+                row.village.name if row.village is not None else "",
+                person.org_unit.name,
+                person.name,
+                person.get_sex_display(),
+                mask_id_number(self._ids.get(person.pk, "")),
+                str(kinds.get(person.measure_kind, person.measure_kind)),
+                person.measure_anchor,
+                "；".join(f"{line.label}（漏{line.missed}期）" for line in overdue_lines),
+                min((line.day for line in overdue_lines if line.day), default=None),
+                f"{next_due.label} {next_due.due_on:%Y-%m-%d}前" if next_due else "",
+                "；".join(row.flags.labels()),
+            )
+
+
+@require(Perm.PERSONAL_DATA)
+def overdue_export(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    today = timezone.localdate()
+    rows = worklist.overdue_rows(user, today)
+    ids = dict(
+        Person.objects.for_user(user)
+        .filter(pk__in=[r.person.pk for r in rows])
+        .values_list("pk", "id_number")
+    )
+    return export_response(
+        OverdueExporter(rows, ids),
+        actor=user,
+        object_type="people.person",
+        detail={"list": "overdue", "day": f"{today:%Y-%m-%d}", "masked": True},
+    )

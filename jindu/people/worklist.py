@@ -1,0 +1,431 @@
+"""Worklists: "my people" for a worker and the township's overdue list, and one
+person's follow-up.
+
+What is due and overdue is computed here at query time from dates, never
+stored. A list is built in a fixed number of queries whatever its length:
+
+1. the people, with the dated facts on ``Person`` (their running community
+   measure's kind, anchor and end);
+2. those measures' own rows (counts of evaded and refused tests, report-in);
+3. the tests since each measure's anchor inside a recent window that holds the
+   current and the previous test period, newest first; results are decrypted
+   only where they could be something else than a test carried out (a
+   measure with evaded or refused tests, or a test not linked to it), and only
+   until each person's latest test carried out is found;
+4. for the few with no test carried out in that window, their older tests;
+5. the latest half-year summary and yearly assessment per person (one grouped
+   query: their kind is not encrypted);
+6. absences and help-team roles for the flags;
+
+then ``schedule.compute`` on the latest dates. Only the latest test carried
+out matters to a schedule (see ``jindu.people.schedule``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import (
+    BinaryField,
+    Case,
+    ExpressionWrapper,
+    F,
+    Max,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+
+from jindu.core import crypto
+from jindu.core.roles import Role
+from jindu.orgs.division import Level
+from jindu.people.dates import add_months
+from jindu.people.models import (
+    Absence,
+    DrugTest,
+    FollowUpPolicy,
+    Measure,
+    Person,
+    TeamMember,
+    Visit,
+)
+from jindu.people.rules import Flags, flags_for
+from jindu.people.schedule import (
+    SCHEDULED_KINDS,
+    ScheduleState,
+    Task,
+    compute,
+    months_between,
+)
+from jindu.people.status import Status, status_on, under_community_q
+
+COUNTING = frozenset({DrugTest.Result.NEGATIVE.value, DrugTest.Result.POSITIVE.value})
+# What a list reads of a person: no encrypted column, so nothing is decrypted.
+ROW_FIELDS = (
+    "id",
+    "name",
+    "sex",
+    "birth_date",
+    "org_unit",
+    "org_path",
+    "measure_kind",
+    "measure_anchor",
+    "measure_until",
+    "last_contact_on",
+    "died_on",
+    "moved_away_on",
+    "clean_since",
+    "key_person",
+    "org_unit__name",
+    "org_unit__level",
+    "org_unit__parent",
+    "org_unit__parent__name",
+    "org_unit__parent__level",
+)
+HOME_CARDS = 5
+
+
+@dataclass
+class Row:
+    """One person on a worklist: their schedule (if under a community measure) and flags."""
+
+    person: Person
+    flags: Flags
+    state: ScheduleState | None = None
+    measure: Measure | None = None
+    status: Status | None = None
+    village: Any = None
+
+    @property
+    def under_community(self) -> bool:
+        return self.state is not None
+
+    @property
+    def overdue(self) -> bool:
+        return bool(self.state and self.state.overdue)
+
+    @property
+    def due_this_week(self) -> bool:
+        return bool(self.state and self.state.due_this_week)
+
+    @property
+    def needs_action(self) -> bool:
+        """On the township's overdue list: an overdue task or a flag that asks for action."""
+        return self.overdue or self.flags.needs_action
+
+    @property
+    def test_due(self) -> bool:
+        if self.state is None:
+            return False
+        test = self.state.tasks[Task.TEST]
+        return bool(test.due or test.overdue)
+
+    @property
+    def year_of_measure(self) -> int | None:
+        """Year 1, 2, 3 … of the running community measure."""
+        if self.state is None or self.person.measure_anchor is None:
+            return None
+        return months_between(self.person.measure_anchor, self.state.today) // 12 + 1
+
+    @property
+    def task_lines(self) -> list[TaskLine]:
+        return task_lines(self.state) if self.state is not None else []
+
+    def urgency(self) -> tuple[Any, ...]:
+        tier, day = self.state.urgency() if self.state else (3, date.max)
+        return (tier, day, not self.flags.needs_action, self.person.name, self.person.pk)
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    task: str
+    label: str
+    # "overdue" (since ``day``, ``missed`` periods), "soon" (due within a week) or "due".
+    state: str
+    day: date | None
+    missed: int
+
+
+def task_lines(state: ScheduleState) -> list[TaskLine]:
+    """What the worker has to do, overdue first, then due in the current period."""
+    week_end = state.today + timedelta(days=7)
+    lines = [
+        TaskLine(s.task, s.label, "overdue", s.overdue_since, len(s.overdue))
+        for s in state.overdue_tasks()
+    ]
+    for s in state.due_tasks():
+        if s.overdue or s.due is None:
+            continue
+        soon = "soon" if s.due.due_on < week_end else "due"
+        lines.append(TaskLine(s.task, s.label, soon, s.due.due_on, 0))
+    return lines
+
+
+@dataclass
+class Summary:
+    total: int = 0
+    overdue: int = 0
+    due_this_week: int = 0
+    flagged: int = 0
+    rows: list[Row] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------ selections
+
+
+def my_people_queryset(user: Any, today: date) -> QuerySet[Person]:
+    """The people a worker is responsible for, inside their scope.
+
+    Those whose current help team they are in, and for a grid worker everyone
+    whose responsible unit lies in their own unit's subtree.
+    """
+    team = TeamMember.objects.filter(user=user, left_on__isnull=True).values("person_id")
+    mine = Q(pk__in=team)
+    if Role.GRID_WORKER in user.role_codes and user.scope_path:
+        mine |= Q(org_path__subtree=user.scope_path)
+    return (
+        Person.objects.for_user(user)
+        .filter(mine)
+        .filter(Q(died_on__isnull=True) | Q(died_on__gt=today))
+        .filter(Q(moved_away_on__isnull=True) | Q(moved_away_on__gt=today))
+    )
+
+
+def overdue_queryset(user: Any, today: date, unit: Any = None) -> QuerySet[Person]:
+    """Everyone in scope (or under ``unit``) under a community measure running today."""
+    qs = Person.objects.for_user(user).filter(under_community_q(today))
+    if unit is not None:
+        qs = qs.within(unit.path)
+    return qs
+
+
+# ------------------------------------------------------------------ building rows
+
+
+def _lookback_months(year: int, intervals: list[int]) -> int:
+    """Months back from today that hold the current and the previous test period in
+    year ``year`` of a measure (the previous one may be of the year before)."""
+    year = min(year, len(intervals) - 1)
+    return intervals[year] + max(intervals[: year + 1])
+
+
+def _window_start(anchor: date, today: date, intervals: list[int]) -> date:
+    """Where a person's window of recent tests starts; ``_window_case`` in Python."""
+    for year in range(len(intervals) - 1):
+        if anchor > add_months(today, -12 * (year + 1)):
+            return add_months(today, -_lookback_months(year, intervals))
+    return add_months(today, -_lookback_months(len(intervals) - 1, intervals))
+
+
+def _window_case(today: date, intervals: list[int]) -> Case:
+    """``_window_start`` in SQL, on the joined person's anchor."""
+    whens = [
+        When(
+            person__measure_anchor__gt=add_months(today, -12 * (year + 1)),
+            then=Value(add_months(today, -_lookback_months(year, intervals))),
+        )
+        for year in range(len(intervals) - 1)
+    ]
+    default = add_months(today, -_lookback_months(len(intervals) - 1, intervals))
+    return Case(*whens, default=Value(default))
+
+
+def _raw(field_name: str) -> ExpressionWrapper:
+    # The ciphertext as stored, so that only the rows that matter are decrypted.
+    return ExpressionWrapper(F(field_name), output_field=BinaryField())
+
+
+def _latest_tests(
+    people: QuerySet[Person],
+    measures: dict[int, Measure],
+    anchors: dict[int, date],
+    today: date,
+    intervals: list[int],
+) -> dict[int, date]:
+    """Each person's latest test carried out (negative or positive) since their anchor."""
+    latest: dict[int, date] = {}
+    no_decrypt = {
+        pid: m.pk for pid, m in measures.items() if not m.evaded_count and not m.refused_count
+    }
+
+    def scan(rows: Iterable[tuple[int, date, int | None, Any]]) -> None:
+        # Newest first: the first test carried out is the person's latest.
+        for person_id, tested_on, measure_id, raw in rows:
+            if person_id in latest:
+                continue
+            trusted = measure_id is not None and no_decrypt.get(person_id) == measure_id
+            if trusted or crypto.decrypt(bytes(raw)) in COUNTING:
+                latest[person_id] = tested_on
+
+    base = DrugTest.objects.filter(
+        person__in=people, tested_on__lte=today, tested_on__gte=F("person__measure_anchor")
+    ).order_by("person_id", "-tested_on", "-id")
+    fields = ("person_id", "tested_on", "measure_id", "raw")
+    recent = base.filter(tested_on__gte=_window_case(today, intervals))
+    scan(recent.annotate(raw=_raw("result")).values_list(*fields))
+    older = [
+        pid
+        for pid, anchor in anchors.items()
+        if pid not in latest and _window_start(anchor, today, intervals) > anchor
+    ]
+    if older:
+        scan(base.filter(person_id__in=older).annotate(raw=_raw("result")).values_list(*fields))
+    return latest
+
+
+def _latest_reports(people: QuerySet[Person], today: date) -> dict[tuple[int, str], date]:
+    rows = (
+        Visit.objects.filter(
+            person__in=people,
+            kind__in=[Visit.Kind.SUMMARY, Visit.Kind.ASSESSMENT],
+            visited_on__lte=today,
+            visited_on__gte=F("person__measure_anchor"),
+        )
+        .order_by()
+        .values_list("person_id", "kind")
+        .annotate(last=Max("visited_on"))
+    )
+    return {(pid, kind): last for pid, kind, last in rows}
+
+
+def _village(unit: Any) -> Any:
+    """The village (community) a person counts under: the unit, or a grid's parent."""
+    if unit is None:
+        return None
+    if unit.level == Level.GRID and unit.parent_id:
+        return unit.parent
+    return unit
+
+
+def build_rows(
+    people_qs: QuerySet[Person], today: date, policy: FollowUpPolicy | None = None
+) -> list[Row]:
+    """Rows for every person of ``people_qs``, most urgent first."""
+    policy = policy or FollowUpPolicy.current()
+    intervals = [int(i) for i in (policy.test_intervals or [1, 2, 3])]
+    people = list(
+        people_qs.select_related("org_unit", "org_unit__parent").only(*ROW_FIELDS).order_by()
+    )
+    if not people:
+        return []
+    community_ids = {
+        p.pk
+        for p in people
+        if status_on(p, today) in (Status.COMMUNITY_DETOX, Status.COMMUNITY_REHAB)
+    }
+    community = people_qs.filter(under_community_q(today)).order_by().values("pk")
+
+    measures: dict[int, Measure] = {}
+    if community_ids:
+        for m in (
+            Measure.objects.filter(person__in=community, kind__in=SCHEDULED_KINDS)
+            .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
+            .order_by("person_id", "decision_date", "id")
+            .defer("notes")
+        ):
+            measures[m.person_id] = m
+    anchors = {p.pk: p.measure_anchor for p in people if p.pk in community_ids}
+    latest = _latest_tests(community, measures, anchors, today, intervals) if anchors else {}
+    reports = _latest_reports(community, today) if anchors else {}
+
+    absences: dict[int, list[Absence]] = {}
+    for a in (
+        Absence.objects.filter(person__in=people_qs.order_by().values("pk"))
+        .filter(Q(returned_on__isnull=True) | Q(left_on__gte=F("person__measure_anchor")))
+        .only("id", "person_id", "measure_id", "left_on", "returned_on", "authorised")
+        .order_by()
+    ):
+        absences.setdefault(a.person_id, []).append(a)
+    members: dict[int, list[TeamMember]] = {}
+    if community_ids:
+        for t in (
+            TeamMember.objects.filter(person__in=community, left_on__isnull=True)
+            .only("id", "person_id", "role", "left_on")
+            .order_by()
+        ):
+            members.setdefault(t.person_id, []).append(t)
+
+    rows = []
+    for person in people:
+        measure = measures.get(person.pk)
+        row = Row(
+            person=person,
+            flags=flags_for(
+                person,
+                today=today,
+                policy=policy,
+                measure=measure,
+                absences=absences.get(person.pk, []),
+                members=members.get(person.pk, []),
+            ),
+            measure=measure,
+            status=status_on(person, today, policy.abstinence_years),
+            village=_village(person.org_unit),
+        )
+        if person.pk in community_ids:
+            anchor = person.measure_anchor
+            until = person.measure_until or add_months(anchor, policy.detox_term_months)
+            last_test = latest.get(person.pk)
+            summary = reports.get((person.pk, Visit.Kind.SUMMARY))
+            assessment = reports.get((person.pk, Visit.Kind.ASSESSMENT))
+            row.state = compute(
+                anchor=anchor,
+                until=until,
+                today=today,
+                test_dates=[last_test] if last_test else [],
+                summary_dates=[summary] if summary else [],
+                assessment_dates=[assessment] if assessment else [],
+                intervals=intervals,
+                summary_every=policy.summary_every_months,
+                assessment_every=policy.assessment_every_months,
+            )
+        rows.append(row)
+    rows.sort(key=Row.urgency)
+    return rows
+
+
+# ------------------------------------------------------------------ the two lists
+
+
+def my_people(user: Any, today: date) -> list[Row]:
+    return build_rows(my_people_queryset(user, today), today)
+
+
+def summarise(rows: list[Row], cards: int = HOME_CARDS) -> Summary:
+    return Summary(
+        total=len(rows),
+        overdue=sum(1 for r in rows if r.overdue),
+        due_this_week=sum(1 for r in rows if r.due_this_week and not r.overdue),
+        flagged=sum(1 for r in rows if r.flags.needs_action),
+        rows=[r for r in rows if r.under_community or r.flags.needs_action][:cards],
+    )
+
+
+def overdue_rows(user: Any, today: date, unit: Any = None) -> list[Row]:
+    """The township's overdue list: overdue tasks, lost contact, not reported in,
+    absconded or in serious breach; most urgent first."""
+    return [r for r in build_rows(overdue_queryset(user, today, unit), today) if r.needs_action]
+
+
+@dataclass
+class Group:
+    village: Any
+    rows: list[Row]
+
+
+def by_village(rows: list[Row]) -> list[Group]:
+    """Rows grouped by village (by name), each group keeping the rows' order."""
+    groups: dict[Any, Group] = {}
+    for row in rows:
+        key = row.village.pk if row.village is not None else None
+        if key not in groups:
+            groups[key] = Group(row.village, [])
+        groups[key].rows.append(row)
+    return sorted(
+        groups.values(),
+        key=lambda g: (g.village is None, g.village.name if g.village is not None else ""),
+    )
