@@ -305,13 +305,13 @@ def build_rows(
     people_qs: QuerySet[Person], today: date, policy: FollowUpPolicy | None = None
 ) -> list[Row]:
     """Rows for every person of ``people_qs``, most urgent first."""
-    policy = policy or FollowUpPolicy.current()
-    intervals = [int(i) for i in (policy.test_intervals or [1, 2, 3])]
     people = list(
         people_qs.select_related("org_unit", "org_unit__parent").only(*ROW_FIELDS).order_by()
     )
     if not people:
         return []
+    policy = policy or FollowUpPolicy.current()
+    intervals = [int(i) for i in (policy.test_intervals or [1, 2, 3])]
     community_ids = {
         p.pk
         for p in people
