@@ -144,6 +144,18 @@ def _b_measure(p: Personas) -> dict[str, Any]:
     return {"pk": person.pk, "mpk": person.measures.values_list("pk", flat=True).first()}
 
 
+def _b_absence(p: Personas) -> dict[str, Any]:
+    from django.utils import timezone
+
+    from jindu.people import followup
+
+    person = _b_person_obj(p)
+    absence = person.absences.first() or followup.record_absence(
+        actor=p.cadre_b, person=person, left_on=timezone.localdate(), authorised=True
+    )
+    return {"pk": absence.pk}
+
+
 def _audit_row(p: Personas) -> dict[str, Any]:
     from jindu.audit.models import AuditEvent
 
@@ -190,6 +202,12 @@ SAMPLES: dict[str, Callable[[Personas], dict[str, Any]]] = {
     "people:measure_edit": _b_measure,
     "people:measure_end": _b_measure,
     "people:measure_report_in": _b_measure,
+    "people:followup": _b_person,
+    "people:followup_panel": _b_person,
+    "people:test_add": _b_person,
+    "people:visit_add": _b_person,
+    "people:absence_add": _b_person,
+    "people:absence_return": _b_absence,
 }
 
 
@@ -236,7 +254,16 @@ def _xlsx_text(content: bytes) -> str:
     return "\n".join(cells)
 
 
-B_OBJECTS = (_b_unit, _b_user, _b_session, _b_notification, _b_person, _b_person_field, _b_measure)
+B_OBJECTS = (
+    _b_unit,
+    _b_user,
+    _b_session,
+    _b_notification,
+    _b_person,
+    _b_person_field,
+    _b_measure,
+    _b_absence,
+)
 WALKED = [r for r in ROUTES if r.rule is not None]
 
 
