@@ -144,6 +144,20 @@ def _b_measure(p: Personas) -> dict[str, Any]:
     return {"pk": person.pk, "mpk": person.measures.values_list("pk", flat=True).first()}
 
 
+def _b_team_member(p: Personas) -> dict[str, Any]:
+    from jindu.people import teams
+
+    person = _b_person_obj(p)
+    member = person.team.first() or teams.add_team_member(
+        actor=p.cadre_b,
+        person=person,
+        role="family_member",
+        name="钱乙乙家属",
+        phone="13900002222",
+    )
+    return {"pk": member.pk}
+
+
 def _b_absence(p: Personas) -> dict[str, Any]:
     from django.utils import timezone
 
@@ -202,6 +216,13 @@ SAMPLES: dict[str, Callable[[Personas], dict[str, Any]]] = {
     "people:measure_edit": _b_measure,
     "people:measure_end": _b_measure,
     "people:measure_report_in": _b_measure,
+    "people:team": _b_person,
+    "people:team_section": _b_person,
+    "people:team_add": _b_person,
+    "people:team_end": _b_team_member,
+    "people:transfer": _b_person,
+    "people:record_death": _b_person,
+    "people:record_moved_away": _b_person,
     "people:followup": _b_person,
     "people:followup_panel": _b_person,
     "people:test_add": _b_person,
@@ -262,6 +283,7 @@ B_OBJECTS = (
     _b_person,
     _b_person_field,
     _b_measure,
+    _b_team_member,
     _b_absence,
 )
 WALKED = [r for r in ROUTES if r.rule is not None]
