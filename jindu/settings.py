@@ -35,7 +35,6 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA synchronous=NORMAL;"
             "PRAGMA secure_delete=ON;"
             "PRAGMA foreign_keys=ON;"
-            "PRAGMA case_sensitive_like=ON;"
         ),
     }
 DATABASES = {"default": _db}

@@ -100,8 +100,8 @@ def _within_actor_scope(actor: Any, org_unit: Any, department: Any) -> None:
 
 
 def username_taken(username: str, exclude_pk: int | None = None) -> bool:
-    # Compared in lower case in Python terms: SQLite's LIKE is case-sensitive here
-    # (PRAGMA case_sensitive_like), so ``iexact`` would not do it on both databases.
+    # Lower() on both sides, so that the comparison is the same on both databases
+    # (SQLite's own case folding covers ASCII only).
     return (
         User.objects.annotate(lower_name=Lower("username"))
         .filter(lower_name=username.lower())

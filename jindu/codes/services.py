@@ -90,7 +90,7 @@ def add_code_item(
     if not CODE_RE.match(code):
         errors["code"] = [_("代码只能由字母、数字和下划线组成，不超过50个字符")]
     else:
-        # Compared in Python: SQLite runs with case_sensitive_like, which makes iexact exact.
+        # Compared in Python: the list is short, and Python folds case the same everywhere.
         existing = next((i for i in code_list.items.all() if i.code.lower() == code.lower()), None)
         if existing:
             errors["code"] = [
