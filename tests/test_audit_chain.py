@@ -378,3 +378,18 @@ def test_audit_repr_of_a_personal_record_without_a_label_names_no_person():
 
 def test_genesis_is_the_first_rows_predecessor(db):
     assert _rows(1)[0].prev_hash == GENESIS
+
+
+def test_writes_outside_a_request_are_attributed_to_the_os_account(db):
+    from jindu.core import context
+
+    event = record(actor=None, action=Action.CODES_LOADED)
+    assert event.username.startswith("os:") and event.client_address == "cli"
+    token = context.set_current(context.RequestInfo(client_address="10.1.2.3"))
+    try:
+        anonymous = record(actor=None, action=Action.LOGIN_FAILED, username="ghost")
+        nobody = record(actor=None, action=Action.PERMISSION_DENIED)
+    finally:
+        context.reset(token)
+    assert (anonymous.username, anonymous.client_address) == ("ghost", "10.1.2.3")
+    assert nobody.username == ""

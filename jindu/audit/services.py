@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -71,11 +72,12 @@ def record(
         object_id = object_id or obj.pk
         object_repr = object_repr or audit_repr(obj)
     fields = _actor_fields(actor)
-    if username and not fields["username"]:
-        fields["username"] = username[:150]
     info = context.current()
+    if not fields["username"]:
+        # Outside a request with no user, a command is running: name its OS account.
+        fields["username"] = (username or ("" if info else cli_username()))[:150]
     if client_address is None:
-        client_address = info.client_address if info else "cli"
+        client_address = info.client_address if info else CLI_ADDRESS
     # No savepoint: a failure here must fail the caller's whole transaction, and
     # it saves two round trips on the hot path.
     with transaction.atomic(savepoint=False):
@@ -120,6 +122,7 @@ def audit_repr(obj: models.Model) -> str:
     return str(obj)[:200]
 
 
+@cache
 def cli_username() -> str:
     """The operating-system account running a command, as the audit log names it."""
     try:
