@@ -29,17 +29,25 @@ def _signed_in(open_page, live_server, user, viewport) -> Watched:  # noqa: F811
     client = Client()
     client.force_login(user)
     watched = open_page(viewport, phone=viewport is PHONE)
-    watched.page.context.add_cookies([{
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
-    }])
+    watched.page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
     return watched
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_audit_administrator_checks_integrity_and_searches(open_page, live_server,  # noqa: F811
-                                                           personas, viewport):
+def test_audit_administrator_checks_integrity_and_searches(
+    open_page,  # noqa: F811  (the fixture imported above)
+    live_server,
+    personas,
+    viewport,
+):
     record(actor=personas.cadre_a, action=Action.RECORD_CREATED, object_repr="甲镇新村")
     watched = _signed_in(open_page, live_server, personas.audit_admin, viewport)
     page = watched.page
