@@ -1,6 +1,6 @@
 from django.urls import path
 
-from jindu.people import followup_views, policy_views, views
+from jindu.people import followup_views, movement_views, policy_views, team_views, views
 
 app_name = "people"
 urlpatterns = [
@@ -24,6 +24,25 @@ urlpatterns = [
         name="measure_report_in",
     ),
     # Other parts of the register add their pages below, one block each.
+    # Help teams and risk (jindu.people.team_views)
+    path("<int:pk>/team/", team_views.team, name="team"),
+    path("<int:pk>/team/section/", team_views.team_section, name="team_section"),
+    path("<int:pk>/team/add/", team_views.team_add, name="team_add"),
+    path("team-members/<int:pk>/end/", team_views.team_end, name="team_end"),
+    path("teams/incomplete/", team_views.teams_incomplete, name="teams_incomplete"),
+    path(
+        "teams/incomplete/export/",
+        team_views.teams_incomplete_export,
+        name="teams_incomplete_export",
+    ),
+    # Movement: transfers, death, moving away, outflow (jindu.people.movement_views)
+    path("<int:pk>/transfer/", movement_views.transfer, name="transfer"),
+    path("transfers/", movement_views.transfer_list, name="transfers"),
+    path("<int:pk>/death/", movement_views.record_death, name="record_death"),
+    path("<int:pk>/moved-away/", movement_views.record_moved_away, name="record_moved_away"),
+    path("outflow/", movement_views.outflow_list, name="outflow_list"),
+    path("outflow/add/", movement_views.outflow_add, name="outflow_add"),
+    path("outflow/export/", movement_views.outflow_export, name="outflow_export"),
     # Follow-up: tests, visits, absences, worklists, policy (jindu.people.followup_views)
     path("my/", followup_views.my_people, name="my_people"),
     path("overdue/", followup_views.overdue, name="overdue"),
