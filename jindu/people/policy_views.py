@@ -69,6 +69,7 @@ class PolicyForm(forms.Form):
         label=FollowUpPolicy._meta.get_field("test_intervals").verbose_name,
         max_length=60,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        error_messages={"required": gettext_lazy("请填写各年度的检测间隔月数，如 1,2,3")},
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
