@@ -457,3 +457,10 @@ def test_a_membership_of_a_person_born_after_the_join_date_is_refused(personas):
             phone="13600000000",
             joined_on=date(1999, 1, 1),
         )
+
+
+def test_the_person_page_carries_the_team_section(client, personas):
+    person = under_detox(personas.cadre_a, personas.territory.village_a)
+    sign_in(client, personas.cadre_a)
+    page = client.get(reverse("people:detail", args=[person.pk])).content.decode()
+    assert reverse("people:team_section", args=[person.pk]) in page

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from jindu.audit.actions import Action
 from jindu.audit.services import record_change, snapshot
@@ -109,16 +110,16 @@ def _is_user(actor: Any) -> bool:
 
 def _require_person_in_scope(actor: Any, person: Person) -> None:
     if _is_user(actor) and not person.org_path.startswith(actor.scope_path or "\0"):
-        raise PermissionDenied("该人员不在您的管辖范围内")
+        raise PermissionDenied(_("该人员不在您的管辖范围内"))
 
 
 def _check_day(person: Person, day: date | None, field: str, label: str) -> None:
     if day is None:
-        raise ValidationError({field: [f"请填写{label}"]})
+        raise ValidationError({field: [_("请填写%(label)s") % {"label": label}]})
     if day > timezone.localdate():
-        raise ValidationError({field: [f"{label}不能晚于今天"]})
+        raise ValidationError({field: [_("%(label)s不能晚于今天") % {"label": label}]})
     if day < person.birth_date:
-        raise ValidationError({field: [f"{label}不能早于出生日期"]})
+        raise ValidationError({field: [_("%(label)s不能早于出生日期") % {"label": label}]})
 
 
 def township_managers(unit: OrgUnit) -> list[Any]:
@@ -177,16 +178,18 @@ def transfer_person(
     _require_person_in_scope(actor, person)
     to_unit = OrgUnit.objects.get(pk=to_unit.pk)
     if to_unit.level not in services.RESPONSIBLE_LEVELS:
-        raise ValidationError({"to_unit": ["接收单位须为村（社区）或网格"]})
+        raise ValidationError({"to_unit": [_("接收单位须为村（社区）或网格")]})
     if not to_unit.active:
-        raise ValidationError({"to_unit": [f"“{to_unit.name}”已撤销，不能接收人员"]})
+        raise ValidationError(
+            {"to_unit": [_("“%(name)s”已撤销，不能接收人员") % {"name": to_unit.name}]}
+        )
     if to_unit.pk == person.org_unit_id:
-        raise ValidationError({"to_unit": ["接收单位与当前责任单位相同"]})
+        raise ValidationError({"to_unit": [_("接收单位与当前责任单位相同")]})
     if person.died_on:
-        raise ValidationError({"to_unit": ["该人员已死亡，不能移交"]})
+        raise ValidationError({"to_unit": [_("该人员已死亡，不能移交")]})
     if person.moved_away_on:
-        raise ValidationError({"to_unit": ["该人员已迁出本县，不能移交"]})
-    _check_day(person, transferred_on, "transferred_on", "移交日期")
+        raise ValidationError({"to_unit": [_("该人员已迁出本县，不能移交")]})
+    _check_day(person, transferred_on, "transferred_on", _("移交日期"))
     current = (
         Responsibility.objects.select_for_update()
         .filter(person=person, valid_to__isnull=True)
@@ -197,7 +200,8 @@ def transfer_person(
         raise ValidationError(
             {
                 "transferred_on": [
-                    f"移交日期不能早于现责任单位开始负责的日期（{current.valid_from:%Y-%m-%d}）"
+                    _("移交日期不能早于现责任单位开始负责的日期（%(day)s）")
+                    % {"day": f"{current.valid_from:%Y-%m-%d}"}
                 ]
             }
         )
@@ -228,7 +232,8 @@ def transfer_person(
     def goes_along(member: TeamMember) -> bool:
         if member.role not in PLACE_ROLES:
             return True
-        return member.user is not None and to_unit.path.startswith(member.user.scope_path)
+        scope = member.user.scope_path if member.user is not None else ""
+        return bool(scope) and to_unit.path.startswith(scope)
 
     ended = _end_memberships(actor=actor, person=person, left_on=transferred_on, keep=goes_along)
     TeamMember.objects.filter(person=person, left_on__isnull=True).update(
@@ -250,8 +255,10 @@ def transfer_person(
     )
     notify(
         recipients=township_managers(to_unit),
-        title=f"人员移交：{person.name} 已移交至{to_unit.name}（{transferred_on:%Y-%m-%d}起）",
-        body=f"由{from_unit.name}移交。请及时落实管控措施，组建或补齐“4+X”帮教小组。",
+        title=_("人员移交：%(name)s 已移交至%(unit)s（%(day)s起）")
+        % {"name": person.name, "unit": to_unit.name, "day": f"{transferred_on:%Y-%m-%d}"},
+        body=_("由%(unit)s移交。请及时落实管控措施，组建或补齐“4+X”帮教小组。")
+        % {"unit": from_unit.name},
         link=reverse("people:detail", kwargs={"pk": person.pk}),
         level=Notification.Level.INFO,
         source=f"people.Person:{person.pk}:transfer",
@@ -283,9 +290,11 @@ def record_death(*, actor: Any, person: Person, died_on: date) -> Person:
     """Record a death: the running measure ends (reason: died), the help team stands down."""
     person = Person.objects.select_for_update().get(pk=person.pk)
     _require_person_in_scope(actor, person)
-    _check_day(person, died_on, "died_on", "死亡日期")
+    _check_day(person, died_on, "died_on", _("死亡日期"))
     if person.died_on:
-        raise ValidationError({"died_on": [f"已登记死亡（{person.died_on:%Y-%m-%d}）"]})
+        raise ValidationError(
+            {"died_on": [_("已登记死亡（%(day)s）") % {"day": f"{person.died_on:%Y-%m-%d}"}]}
+        )
     measure = _running_measure(person, died_on)
     if measure is not None and measure.ended_on is None:
         services.end_measure(
@@ -304,12 +313,16 @@ def record_moved_away(*, actor: Any, person: Person, moved_on: date) -> Person:
     out (its execution continues where the person now lives), the help team stands down."""
     person = Person.objects.select_for_update().get(pk=person.pk)
     _require_person_in_scope(actor, person)
-    _check_day(person, moved_on, "moved_away_on", "迁出日期")
+    _check_day(person, moved_on, "moved_away_on", _("迁出日期"))
     if person.died_on:
-        raise ValidationError({"moved_away_on": ["该人员已死亡"]})
+        raise ValidationError({"moved_away_on": [_("该人员已死亡")]})
     if person.moved_away_on:
         raise ValidationError(
-            {"moved_away_on": [f"已登记迁出本县（{person.moved_away_on:%Y-%m-%d}）"]}
+            {
+                "moved_away_on": [
+                    _("已登记迁出本县（%(day)s）") % {"day": f"{person.moved_away_on:%Y-%m-%d}"}
+                ]
+            }
         )
     measure = _running_measure(person, moved_on)
     if measure is not None and measure.ended_on is None and measure.kind in services.COMMUNITY:
@@ -347,28 +360,28 @@ def record_outflow(
     """
     errors: dict[str, list[str]] = {}
     if kind not in Outflow.Kind.values:
-        errors["kind"] = ["请选择类型（外流吸毒或外流贩毒）"]
+        errors["kind"] = [_("请选择类型（外流吸毒或外流贩毒）")]
     if caught_on is None:
-        errors["caught_on"] = ["请填写查获日期"]
+        errors["caught_on"] = [_("请填写查获日期")]
     elif caught_on > timezone.localdate():
-        errors["caught_on"] = ["查获日期不能晚于今天"]
+        errors["caught_on"] = [_("查获日期不能晚于今天")]
     place = (place or "").strip()
     if not place:
-        errors["place"] = ["请填写查获地（外县市名称）"]
+        errors["place"] = [_("请填写查获地（外县市名称）")]
     if person is not None:
         person = Person.objects.select_related("org_unit").get(pk=person.pk)
         _require_person_in_scope(actor, person)
         if caught_on and caught_on < person.birth_date:
-            errors["caught_on"] = ["查获日期不能早于出生日期"]
+            errors["caught_on"] = [_("查获日期不能早于出生日期")]
         name, org_unit = person.name, person.org_unit
     else:
         name = (name or "").strip()
         if not name:
-            errors["name"] = ["请填写姓名，或输入已登记人员的身份证号"]
+            errors["name"] = [_("请填写姓名，或输入已登记人员的身份证号")]
         if org_unit is None:
-            errors["org_unit"] = ["请选择所属单位（户籍所在地）"]
+            errors["org_unit"] = [_("请选择所属单位（户籍所在地）")]
         elif _is_user(actor) and not org_unit.path.startswith(actor.scope_path or "\0"):
-            errors["org_unit"] = ["所属单位不在您的管辖范围内"]
+            errors["org_unit"] = [_("所属单位不在您的管辖范围内")]
     if errors:
         raise ValidationError(errors)
     outflow = Outflow(

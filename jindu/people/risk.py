@@ -32,6 +32,8 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Count
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from jindu.codes.models import CodeItem
 from jindu.people.dates import add_months
@@ -42,9 +44,9 @@ HEROIN = "heroin"
 
 
 class Grade(models.TextChoices):
-    HIGH = "high", "高风险"
-    MEDIUM = "medium", "中风险"
-    LOW = "low", "低风险"
+    HIGH = "high", gettext_lazy("高风险")
+    MEDIUM = "medium", gettext_lazy("中风险")
+    LOW = "low", gettext_lazy("低风险")
 
 
 @dataclass(frozen=True)
@@ -80,14 +82,14 @@ def weight_errors(values: Mapping[str, Any]) -> dict[str, str]:
     errors = {}
     for key, value in values.items():
         if key not in defaults:
-            errors[key] = f"未知的权重项“{key}”"
+            errors[key] = _("未知的权重项“%(key)s”") % {"key": key}
         elif key == "unemployed_codes":
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                errors[key] = "无业状况代码须为文字列表"
+                errors[key] = _("无业状况代码须为文字列表")
         elif isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-            errors[key] = f"“{key}”须为不小于0的数字"
+            errors[key] = _("“%(key)s”须为不小于0的数字") % {"key": key}
         elif key == "recent_months" and value < 1:
-            errors[key] = "近期检测的月数至少为1"
+            errors[key] = _("近期检测的月数至少为1")
     return errors
 
 
@@ -145,13 +147,15 @@ def _drug_factors(person: Person, w: Mapping[str, Any], codes: _Codes) -> list[F
     factors = []
     if HEROIN in used:
         factors.append(
-            Factor("drug_heroin", _fmt(w["drug_heroin"]), "使用海洛因（成瘾性强、复吸率高）")
+            Factor("drug_heroin", _fmt(w["drug_heroin"]), _("使用海洛因（成瘾性强、复吸率高）"))
         )
     synthetic = [codes.drug[c][0] for c in used if codes.drug[c][1] is True]
     if synthetic:
         factors.append(
             Factor(
-                "drug_synthetic", _fmt(w["drug_synthetic"]), "使用合成毒品：" + "、".join(synthetic)
+                "drug_synthetic",
+                _fmt(w["drug_synthetic"]),
+                _("使用合成毒品：%(drugs)s") % {"drugs": "、".join(synthetic)},
             )
         )
     traditional = [codes.drug[c][0] for c in used if codes.drug[c][1] is False and c != HEROIN]
@@ -160,7 +164,7 @@ def _drug_factors(person: Person, w: Mapping[str, Any], codes: _Codes) -> list[F
             Factor(
                 "drug_traditional",
                 _fmt(w["drug_traditional"]),
-                "使用传统毒品：" + "、".join(traditional),
+                _("使用传统毒品：%(drugs)s") % {"drugs": "、".join(traditional)},
             )
         )
     return [f for f in factors if f.points]
@@ -185,12 +189,13 @@ def _score(
     if started and started <= today:
         years = _full_years(started, today)
         if years:
-            since = "开始吸毒" if person.use_started_on else "初次发现"
+            since = _("开始吸毒") if person.use_started_on else _("初次发现")
             factors.append(
                 Factor(
                     "years_of_use",
                     _capped(years, w["years_of_use_each"], w["years_of_use_max"]),
-                    f"吸毒史{years}年（{started:%Y年}{since}）",
+                    _("吸毒史%(years)d年（%(year)d年%(since)s）")
+                    % {"years": years, "year": started.year, "since": since},
                 )
             )
     tests = [t for t in tests if t.tested_on <= today]
@@ -200,7 +205,7 @@ def _score(
             Factor(
                 "relapse",
                 _capped(len(positives), w["relapse_each"], w["relapse_max"]),
-                f"检测阳性{len(positives)}次（复吸）",
+                _("检测阳性%(n)d次（复吸）") % {"n": len(positives)},
             )
         )
     evaded = [t.tested_on for t in tests if t.result == DrugTest.Result.EVADED]
@@ -208,11 +213,11 @@ def _score(
     breaches = len(evaded) + len(refused) + departures
     if breaches:
         parts = [
-            f"{label}{n}次"
-            for label, n in (
-                ("逃避检测", len(evaded)),
-                ("拒绝检测", len(refused)),
-                ("擅自离开", departures),
+            template % {"n": n}
+            for template, n in (
+                (_("逃避检测%(n)d次"), len(evaded)),
+                (_("拒绝检测%(n)d次"), len(refused)),
+                (_("擅自离开%(n)d次"), departures),
             )
             if n
         ]
@@ -222,9 +227,15 @@ def _score(
     code = person.employment
     label, unemployed = codes.employment.get(code, (code, False))
     if code and (unemployed or code in w["unemployed_codes"]):
-        factors.append(Factor("unemployed", _fmt(w["unemployed"]), f"无稳定就业（{label}）"))
+        factors.append(
+            Factor(
+                "unemployed",
+                _fmt(w["unemployed"]),
+                _("无稳定就业（%(status)s）") % {"status": label},
+            )
+        )
     if not person.family_support:
-        factors.append(Factor("no_family_support", _fmt(w["no_family_support"]), "缺少家庭支持"))
+        factors.append(Factor("no_family_support", _fmt(w["no_family_support"]), _("缺少家庭支持")))
     months = int(w["recent_months"])
     window = add_months(today, -months)
     recent_positive = [d for d in positives if d > window]
@@ -233,7 +244,8 @@ def _score(
             Factor(
                 "recent_positive",
                 _fmt(w["recent_positive"]),
-                f"近{months}个月内检测阳性（最近一次{recent_positive[-1]:%Y-%m-%d}）",
+                _("近%(months)d个月内检测阳性（最近一次%(day)s）")
+                % {"months": months, "day": f"{recent_positive[-1]:%Y-%m-%d}"},
             )
         )
     recent_missed = sorted(d for d in [*evaded, *refused] if d > window)
@@ -242,7 +254,8 @@ def _score(
             Factor(
                 "recent_evaded",
                 _fmt(w["recent_evaded"]),
-                f"近{months}个月内逃避或拒绝检测{len(recent_missed)}次",
+                _("近%(months)d个月内逃避或拒绝检测%(n)d次")
+                % {"months": months, "n": len(recent_missed)},
             )
         )
     factors = [f for f in factors if f.points]

@@ -28,7 +28,7 @@ from jindu.people import risk, teams
 from jindu.people.models import Measure, Person, TeamMember
 from jindu.people.movement import transfers_for
 from jindu.people.rules import team_missing
-from jindu.people.status import status_on
+from jindu.people.status import UNDER_COMMUNITY, status_on
 
 PAGE_SIZE = 50
 USER_CHOICES_MAX = 200
@@ -95,7 +95,7 @@ def section_context(user: Any, person: Person, today: date | None = None) -> dic
     for member in members:
         member.masked_phone = mask_phone(member.phone)
     running = [m for m in members if m.left_on is None]
-    under_measure = status_on(person, today).value in ("community_detox", "community_rehab")
+    under_measure = status_on(person, today) in UNDER_COMMUNITY
     scope = user.scope_path
     transfers = list(
         transfers_for(user).filter(person=person).select_related("from_unit", "to_unit")[:20]

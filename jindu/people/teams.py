@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from jindu.audit.actions import Action
 from jindu.audit.services import record_change, snapshot
@@ -49,7 +50,7 @@ def _is_user(actor: Any) -> bool:
 
 def _require_in_scope(actor: Any, person: Person) -> None:
     if _is_user(actor) and not person.org_path.startswith(actor.scope_path or "\0"):
-        raise PermissionDenied("该人员不在您的管辖范围内")
+        raise PermissionDenied(_("该人员不在您的管辖范围内"))
 
 
 def township_path(person: Person) -> str:
@@ -91,7 +92,7 @@ def eligible_users(actor: Any, person: Person, query: str = "") -> QuerySet:
 def _validate_phone(phone: str) -> str:
     phone = re.sub(r"\s+", "", phone or "")
     if phone and not PHONE.match(phone):
-        raise ValidationError({"phone": ["联系电话格式不正确（只能包含数字和“-”，7至20位）"]})
+        raise ValidationError({"phone": [_("联系电话格式不正确（只能包含数字和“-”，7至20位）")]})
     return phone
 
 
@@ -112,14 +113,14 @@ def add_team_member(
     today = timezone.localdate()
     errors: dict[str, list[str]] = {}
     if role not in Role.values:
-        raise ValidationError({"role": ["请选择组内角色"]})
+        raise ValidationError({"role": [_("请选择组内角色")]})
     if person.died_on or person.moved_away_on:
-        raise ValidationError({"role": ["该人员已死亡或迁出本县，不再组建帮教小组"]})
+        raise ValidationError({"role": [_("该人员已死亡或迁出本县，不再组建帮教小组")]})
     joined_on = joined_on or today
     if joined_on > today:
-        errors.setdefault("joined_on", []).append("加入日期不能晚于今天")
+        errors.setdefault("joined_on", []).append(_("加入日期不能晚于今天"))
     if joined_on < person.birth_date:
-        errors.setdefault("joined_on", []).append("加入日期不能早于该人员出生日期")
+        errors.setdefault("joined_on", []).append(_("加入日期不能早于该人员出生日期"))
     try:
         phone = _validate_phone(phone)
     except ValidationError as exc:
@@ -129,22 +130,26 @@ def add_team_member(
     if user is not None:
         if role not in ACCOUNT_ROLES:
             errors.setdefault("user", []).append(
-                f"“{Role(role).label}”不关联平台账号，请填写姓名和联系电话"
+                _("“%(role)s”不关联平台账号，请填写姓名和联系电话") % {"role": Role(role).label}
             )
         elif not eligible_users(actor, person).filter(pk=user.pk).exists():
             errors.setdefault("user", []).append(
-                "所选账号不可选（须为本辖区或该人员所在乡镇的在岗工作人员）"
+                _("所选账号不可选（须为本辖区或该人员所在乡镇的在岗工作人员）")
             )
         elif running.filter(user=user).exists():
-            errors.setdefault("user", []).append(f"{user.full_name}已在该帮教小组中")
+            errors.setdefault("user", []).append(
+                _("%(name)s已在该帮教小组中") % {"name": user.full_name}
+            )
         name = name or user.full_name
     else:
         if not name:
-            errors.setdefault("name", []).append("请填写姓名")
+            errors.setdefault("name", []).append(_("请填写姓名"))
         if not phone:
-            errors.setdefault("phone", []).append("没有平台账号的成员请填写联系电话，便于联系")
+            errors.setdefault("phone", []).append(_("没有平台账号的成员请填写联系电话，便于联系"))
         if name and running.filter(role=role, name=name, user__isnull=True).exists():
-            errors.setdefault("name", []).append(f"{name}已是该帮教小组的{Role(role).label}")
+            errors.setdefault("name", []).append(
+                _("%(name)s已是该帮教小组的%(role)s") % {"name": name, "role": Role(role).label}
+            )
     if errors:
         raise ValidationError(errors)
     member = TeamMember(
@@ -168,8 +173,9 @@ def add_team_member(
         sees = person.org_path.startswith(user.scope_path or "\0")
         notify(
             recipients=[user],
-            title=f"您已加入{person.name}的帮教小组",
-            body=f"组内角色：{Role(role).label}。请按帮教计划做好谈话、家访和帮扶，督促按期检测。",
+            title=_("您已加入%(name)s的帮教小组") % {"name": person.name},
+            body=_("组内角色：%(role)s。请按帮教计划做好谈话、家访和帮扶，督促按期检测。")
+            % {"role": Role(role).label},
             link=reverse("people:detail", kwargs={"pk": person.pk}) if sees else "",
             source=f"people.TeamMember:{member.pk}:joined",
         )
@@ -184,13 +190,20 @@ def end_team_membership(
     member = TeamMember.objects.select_for_update().select_related("person").get(pk=member.pk)
     _require_in_scope(actor, member.person)
     if member.left_on is not None:
-        raise ValidationError({"left_on": [f"该成员已于{member.left_on:%Y-%m-%d}退出"]})
+        raise ValidationError(
+            {"left_on": [_("该成员已于%(day)s退出") % {"day": f"{member.left_on:%Y-%m-%d}"}]}
+        )
     left_on = left_on or timezone.localdate()
     if left_on > timezone.localdate():
-        raise ValidationError({"left_on": ["退出日期不能晚于今天"]})
+        raise ValidationError({"left_on": [_("退出日期不能晚于今天")]})
     if member.joined_on and left_on < member.joined_on:
         raise ValidationError(
-            {"left_on": [f"退出日期不能早于加入日期（{member.joined_on:%Y-%m-%d}）"]}
+            {
+                "left_on": [
+                    _("退出日期不能早于加入日期（%(day)s）")
+                    % {"day": f"{member.joined_on:%Y-%m-%d}"}
+                ]
+            }
         )
     before = snapshot(member, MEMBER_FIELDS)
     member.left_on = left_on
