@@ -505,3 +505,35 @@ def test_anonymous_is_sent_to_sign_in(client, personas):
     response = client.get(reverse("people:test_add", kwargs={"pk": person.pk}))
     assert response.status_code == 302
     assert response.url.startswith(reverse("accounts:login"))
+
+
+def test_the_follow_up_page_shows_the_schedule_results_visits_and_breach_counts(client, personas):
+    person = under_detox(personas.cadre_a, personas.territory.grid_a, reported_days_ago=70)
+    today = timezone.localdate()
+    test_on(personas.grid_worker, person, today - timedelta(days=65), "negative")
+    test_on(personas.grid_worker, person, today - timedelta(days=5), "evaded")
+    followup.record_visit(
+        actor=personas.grid_worker,
+        person=person,
+        kind="help",
+        visited_on=today,
+        help_kind="training",
+        summary="报名县职校电焊班",
+    )
+    sign_in(client, personas.grid_worker)
+    for name in ("people:followup", "people:followup_panel"):
+        body = client.get(reverse(name, kwargs={"pk": person.pk})).content.decode()
+        assert "阴性" in body and "逃避检测" in body
+        assert "技能培训" in body and "报名县职校电焊班" in body
+        assert "已逾期" in body  # the second month's test was missed
+        assert "逃避检测 1/3次" in body
+        assert "本年度每1个月检测一次" in body
+        assert reverse("people:test_add", kwargs={"pk": person.pk}) in body
+
+
+def test_the_person_page_section_loads_the_follow_up_after_the_page(client, personas):
+    person = under_detox(personas.cadre_a, personas.territory.grid_a)
+    sign_in(client, personas.grid_worker)
+    body = client.get(reverse("people:detail", kwargs={"pk": person.pk})).content.decode()
+    assert reverse("people:followup_panel", kwargs={"pk": person.pk}) in body
+    assert reverse("people:followup", kwargs={"pk": person.pk}) in body

@@ -318,7 +318,7 @@ def person_followup(person: Person, today: date) -> dict[str, Any]:
         "flags": flags,
         "schedule": schedule,
         "breach": _breach_counts(measure, absences, policy, today) if schedule else None,
-        "tests": tests[:RECENT],
+        "tests": [(t, _result_label(t.result)) for t in tests[:RECENT]],
         "tests_more": max(len(tests) - RECENT, 0),
         "visits": [(v, _help_label(v)) for v in visits[:RECENT]],
         "visits_more": max(len(visits) - RECENT, 0),
@@ -326,6 +326,11 @@ def person_followup(person: Person, today: date) -> dict[str, Any]:
         "open_absence": next((a for a in absences if a.returned_on is None), None),
         "today": today,
     }
+
+
+def _result_label(result: str) -> str:
+    # The result is encrypted, so the model field carries no choices to display.
+    return str(DrugTest.Result(result).label) if result in DrugTest.Result.values else result
 
 
 def _help_label(visit: Visit) -> str:
