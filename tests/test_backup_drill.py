@@ -193,7 +193,25 @@ def test_sqlite_drill_backup_during_writes_restores_and_verifies(tmp_path):
     _drill(Site(tmp_path / "source"), Site(tmp_path / "target"), tmp_path)
 
 
-def test_sqlite_tampered_restore_fails_verify_with_exit_code_1(tmp_path):
+def test_sqlite_writer_processes_append_to_one_consistent_chain(tmp_path):
+    site = Site(tmp_path / "site")
+    assert site.jindu("migrate", "-v0").returncode == 0
+    writers = [Writer(site, tmp_path / "stop") for _ in range(2)]
+    try:
+        for writer in writers:
+            writer.wait_for(20)
+    finally:
+        rounds = [writer.stop() for writer in writers]
+    verified = site.jindu("audit", "verify")
+    assert verified.returncode == 0, verified.stderr
+    # Per writer: its county, then a unit and a department per round; each audited.
+    expected = sum(1 + 2 * n for n in rounds)
+    assert f"共 {expected} 条" in verified.stdout
+    seqs = [seq for (seq,) in site.sql("SELECT seq FROM audit_event ORDER BY id")]
+    assert seqs == list(range(1, expected + 2))  # and the verify run's own row
+
+
+def test_tampered_log_fails_jindu_audit_verify_with_exit_code_1(tmp_path):
     site = Site(tmp_path / "site")
     assert site.jindu("migrate", "-v0").returncode == 0
     for _ in range(3):
