@@ -65,6 +65,7 @@ class Perm(StrEnum):
     RECORD_WRITE = "record_write"
     DASHBOARD_VIEW = "dashboard_view"
     FOLLOWUP_POLICY = "followup_policy"
+    INSPECTION_RULES = "inspection_rules"
 
 
 _OFFICE_AND_FIELD = {
@@ -89,6 +90,8 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.DASHBOARD_VIEW: frozenset(EVERYDAY_ROLES),
     # The local rules of community detox and rehab are the county office's to set.
     Perm.FOLLOWUP_POLICY: frozenset({Role.COUNTY_OFFICE}),
+    # So are the periods of venue checks and the season and minimum of cultivation patrols.
+    Perm.INSPECTION_RULES: frozenset({Role.COUNTY_OFFICE}),
 }
 
 # Administrators never hold a capability that shows personal data.
