@@ -65,6 +65,7 @@ class Perm(StrEnum):
     RECORD_WRITE = "record_write"
     DASHBOARD_VIEW = "dashboard_view"
     FOLLOWUP_POLICY = "followup_policy"
+    REGULATION_POLICY = "regulation_policy"
     INSPECTION_RULES = "inspection_rules"
 
 
@@ -90,6 +91,8 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.DASHBOARD_VIEW: frozenset(EVERYDAY_ROLES),
     # The local rules of community detox and rehab are the county office's to set.
     Perm.FOLLOWUP_POLICY: frozenset({Role.COUNTY_OFFICE}),
+    # Licence warnings, reporting deadlines and matching tolerances of regulation.
+    Perm.REGULATION_POLICY: frozenset({Role.COUNTY_OFFICE}),
     # So are the periods of venue checks and the season and minimum of cultivation patrols.
     Perm.INSPECTION_RULES: frozenset({Role.COUNTY_OFFICE}),
 }
