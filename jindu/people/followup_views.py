@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from django import forms
 from django.contrib import messages
@@ -43,6 +44,7 @@ from jindu.people.schedule import (
 from jindu.people.status import status_on
 
 RECENT = 10
+CARDS = 30
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -125,6 +127,21 @@ def _person(request: HttpRequest, pk: int) -> Person:
     return get_in_scope_or_404(Person.objects.select_related("org_unit"), request.user, pk=pk)
 
 
+# Each page a row links to, addressed by the person's id. Reversed once per
+# list rather than once per row and link: a list has hundreds of rows.
+ROW_LINKS = ("followup", "test_add", "visit_add")
+_PK_MARK = 2147483647
+
+
+def with_links(rows: list[worklist.Row]) -> list[worklist.Row]:
+    templates = {name: reverse(f"people:{name}", kwargs={"pk": _PK_MARK}) for name in ROW_LINKS}
+    mark = str(_PK_MARK)
+    for row in rows:
+        pk = str(row.person.pk)
+        row.links = {name: template.replace(mark, pk) for name, template in templates.items()}
+    return rows
+
+
 def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
@@ -145,7 +162,7 @@ def _card(
     """A person's card on "my people", redrawn after a change or holding the test form."""
     today = timezone.localdate()
     qs = Person.objects.for_user(request.user).filter(pk=person.pk)
-    rows = worklist.build_rows(qs, today)
+    rows = with_links(worklist.build_rows(qs, today))
     return render(
         request,
         "people/followup/_card.html",
@@ -154,6 +171,7 @@ def _card(
             "note": note,
             "form": form,
             "next": reverse("people:my_people"),
+            "next_q": quote(reverse("people:my_people"), safe="/"),
             "can_write": True,
         },
     )
@@ -439,7 +457,7 @@ def person_panel(request: HttpRequest, pk: int) -> HttpResponse:
 @require(Perm.PERSONAL_DATA)
 def my_people(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    rows = worklist.my_people(request.user, today)
+    rows = with_links(worklist.my_people(request.user, today))
     show = request.GET.get("show", "")
     summary = worklist.summarise(rows)
     scheduled = [r for r in rows if r.under_community or r.flags.needs_action]
@@ -451,7 +469,10 @@ def my_people(request: HttpRequest) -> HttpResponse:
         request,
         "people/followup/my_people.html",
         {
-            "rows": scheduled,
+            # The most urgent as cards with buttons; the rest one line each, so that
+            # a long list stays quick to load and to scroll on a phone.
+            "rows": scheduled[:CARDS],
+            "more": scheduled[CARDS:],
             "others": [r for r in rows if not (r.under_community or r.flags.needs_action)],
             "summary": summary,
             "show": show if show in ("overdue", "week") else "",
@@ -465,7 +486,7 @@ def my_people(request: HttpRequest) -> HttpResponse:
 @require(Perm.PERSONAL_DATA)
 def overdue(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    rows = worklist.overdue_rows(request.user, today)
+    rows = with_links(worklist.overdue_rows(request.user, today))
     order = "urgency" if request.GET.get("order") == "urgency" else "village"
     return render(
         request,

@@ -110,8 +110,12 @@ def breach_reasons(
 
 
 def team_missing(members: Iterable[TeamMember]) -> list[str]:
-    present = {m.role for m in members if m.left_on is None}
-    return [TeamMember.Role(role).label for role in TeamMember.REQUIRED if role not in present]
+    return missing_roles({m.role for m in members if m.left_on is None})
+
+
+def missing_roles(present: set[str]) -> list[str]:
+    """Which of the four a team with these roles lacks, by label."""
+    return [str(TeamMember.Role(role).label) for role in TeamMember.REQUIRED if role not in present]
 
 
 def flags_for(
@@ -122,6 +126,7 @@ def flags_for(
     measure: Measure | None = _LOOK_UP,
     absences: Iterable[Absence] | None = None,
     members: Iterable[TeamMember] | None = None,
+    team_roles: set[str] | None = None,
 ) -> Flags:
     """Every flag for one person; pass prefetched rows to avoid queries in a list.
 
@@ -152,9 +157,11 @@ def flags_for(
     anchor = measure_anchor(measure)
     last = max(person.last_contact_on or anchor, anchor)
     flags.lost_contact = (today - last).days > policy.lost_contact_days
-    if members is None:
-        members = list(person.team.filter(left_on__isnull=True).defer("phone"))
-    flags.team_missing = team_missing(members)
+    if team_roles is None:
+        if members is None:
+            members = list(person.team.filter(left_on__isnull=True).defer("phone"))
+        team_roles = {m.role for m in members if m.left_on is None}
+    flags.team_missing = missing_roles(team_roles)
     return flags
 
 

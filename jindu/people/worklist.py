@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any
 
 from django.db.models import (
@@ -39,6 +40,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.utils.translation import gettext as _
 
 from jindu.core import crypto
 from jindu.core.roles import Role
@@ -87,6 +89,26 @@ ROW_FIELDS = (
     "org_unit__parent__level",
 )
 HOME_CARDS = 5
+STATUS_BADGES = {
+    Status.DIED: "text-bg-secondary",
+    Status.MOVED_AWAY: "text-bg-secondary",
+    Status.ABSTINENT: "text-bg-success",
+    Status.NOT_UNDER_MEASURE: "text-bg-light border",
+    Status.ISOLATION: "text-bg-dark",
+    Status.CUSTODY: "text-bg-dark",
+}
+MEASURE_FIELDS = (
+    "id",
+    "person_id",
+    "kind",
+    "decision_date",
+    "report_in_date",
+    "start_date",
+    "planned_end",
+    "ended_on",
+    "evaded_count",
+    "refused_count",
+)
 
 
 @dataclass
@@ -99,6 +121,8 @@ class Row:
     measure: Measure | None = None
     status: Status | None = None
     village: Any = None
+    # The row's page addresses, filled by the view (``followup_views.with_links``).
+    links: dict[str, str] = field(default_factory=dict)
 
     @property
     def under_community(self) -> bool:
@@ -131,9 +155,14 @@ class Row:
             return None
         return months_between(self.person.measure_anchor, self.state.today) // 12 + 1
 
-    @property
+    @cached_property
     def task_lines(self) -> list[TaskLine]:
         return task_lines(self.state) if self.state is not None else []
+
+    @property
+    def status_badge(self) -> str:
+        """Bootstrap classes of the status badge (as ``people/_status.html`` draws it)."""
+        return STATUS_BADGES.get(self.status, "text-bg-primary") if self.status else ""
 
     def urgency(self) -> tuple[Any, ...]:
         tier, day = self.state.urgency() if self.state else (3, date.max)
@@ -148,6 +177,15 @@ class TaskLine:
     state: str
     day: date | None
     missed: int
+
+    @property
+    def text(self) -> str:
+        day = f"{self.day:%Y-%m-%d}" if self.day else ""
+        if self.state == "overdue":
+            return _("已逾期（%(day)s起，漏%(n)d期）") % {"day": day, "n": self.missed}
+        if self.state == "soon":
+            return _("本周到期，应于%(day)s前完成") % {"day": day}
+        return _("应于%(day)s前完成") % {"day": day}
 
 
 def task_lines(state: ScheduleState) -> list[TaskLine]:
@@ -183,15 +221,14 @@ def my_people_queryset(user: Any, today: date) -> QuerySet[Person]:
     Those whose current help team they are in, and for a grid worker everyone
     whose responsible unit lies in their own unit's subtree.
     """
-    team = TeamMember.objects.filter(user=user, left_on__isnull=True).values("person_id")
-    mine = Q(pk__in=team)
-    if Role.GRID_WORKER in user.role_codes and user.scope_path:
-        mine |= Q(org_path__subtree=user.scope_path)
-    return (
-        Person.objects.for_user(user)
-        .filter(mine)
-        .filter(Q(died_on__isnull=True) | Q(died_on__gt=today))
-        .filter(Q(moved_away_on__isnull=True) | Q(moved_away_on__gt=today))
+    qs = Person.objects.for_user(user)
+    if Role.GRID_WORKER not in user.role_codes:
+        team = TeamMember.objects.filter(user=user, left_on__isnull=True).values("person_id")
+        qs = qs.filter(pk__in=team)
+    # A grid worker's scope is their own unit's subtree: everyone in it is theirs,
+    # team or not (a team outside the scope stays out of sight, like any record).
+    return qs.filter(Q(died_on__isnull=True) | Q(died_on__gt=today)).filter(
+        Q(moved_away_on__isnull=True) | Q(moved_away_on__gt=today)
     )
 
 
@@ -321,13 +358,16 @@ def build_rows(
 
     measures: dict[int, Measure] = {}
     if community_ids:
+        # The kind is checked here rather than in SQL: a person has a few measures,
+        # and a filter on the kind tempts the planner into scanning every open one.
         for m in (
-            Measure.objects.filter(person__in=community, kind__in=SCHEDULED_KINDS)
+            Measure.objects.filter(person__in=community)
             .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
             .order_by("person_id", "decision_date", "id")
-            .defer("notes")
+            .only(*MEASURE_FIELDS)
         ):
-            measures[m.person_id] = m
+            if m.kind in SCHEDULED_KINDS:
+                measures[m.person_id] = m
     anchors = {p.pk: p.measure_anchor for p in people if p.pk in community_ids}
     latest = _latest_tests(community, measures, anchors, today, intervals) if anchors else {}
     reports = _latest_reports(community, today) if anchors else {}
@@ -340,14 +380,14 @@ def build_rows(
         .order_by()
     ):
         absences.setdefault(a.person_id, []).append(a)
-    members: dict[int, list[TeamMember]] = {}
+    team_roles: dict[int, set[str]] = {}
     if community_ids:
-        for t in (
+        for person_id, role in (
             TeamMember.objects.filter(person__in=community, left_on__isnull=True)
-            .only("id", "person_id", "role", "left_on")
             .order_by()
+            .values_list("person_id", "role")
         ):
-            members.setdefault(t.person_id, []).append(t)
+            team_roles.setdefault(person_id, set()).add(role)
 
     rows = []
     for person in people:
@@ -359,8 +399,8 @@ def build_rows(
                 today=today,
                 policy=policy,
                 measure=measure,
-                absences=absences.get(person.pk, []),
-                members=members.get(person.pk, []),
+                absences=absences.get(person.pk, ()),
+                team_roles=team_roles.get(person.pk, set()),
             ),
             measure=measure,
             status=status_on(person, today, policy.abstinence_years),
