@@ -65,6 +65,9 @@ class ImportPages:
     make_spec: Callable[[HttpRequest, dict[str, Any]], ImportSpec]
     # The choices of county, for imports into one county (departments); else None.
     counties: Callable[[HttpRequest], list[Any]] | None = None
+    # An app's own pages may extend these (to add a script or a note).
+    upload_template: str = "orgs/import/upload.html"
+    preview_template: str = "orgs/import/preview.html"
 
     @property
     def spec_class(self) -> type[ImportSpec]:
@@ -120,7 +123,7 @@ class ImportPages:
                         },
                     )
                     return redirect(self.preview_url, token=token)
-        return render(request, "orgs/import/upload.html", self._context(form=form))
+        return render(request, self.upload_template, self._context(form=form))
 
     def preview(self, request: HttpRequest, token: str) -> HttpResponse:
         try:
@@ -133,7 +136,7 @@ class ImportPages:
         summary = outcome["preview"]
         return render(
             request,
-            "orgs/import/preview.html",
+            self.preview_template,
             self._context(
                 token=token,
                 summary=summary,

@@ -15,12 +15,15 @@ facts in a few queries.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.utils import timezone
 
 COMMUNITY = frozenset({"community_detox", "community_rehab"})
@@ -61,7 +64,16 @@ class BulkWriter:
 
     def __init__(self) -> None:
         connection.ensure_connection()
+        # The wrapper of this thread's connection, kept so that a pipeline's thread
+        # writes through it too.
+        self.db = connections[DEFAULT_DB_ALIAS]
         self.postgres = connection.vendor == "postgresql"
+        if not self.postgres:
+            # SQLite's default page cache (2 MB) makes every insert into a large
+            # index read pages back; a bulk write gets a cache big enough for its
+            # indexes, on this connection only.
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA cache_size=-262144")
         self.now = db_datetime(timezone.now(), self.postgres)
         self._tables: dict[tuple[type[models.Model], tuple[str, ...]], _Table] = {}
         self.rows = 0
@@ -121,10 +133,12 @@ class BulkWriter:
         table = self._table(model, tuple(fields))
         tail = table.tail
         columns = ", ".join(f'"{c}"' for c in table.columns)
-        raw = connection.connection
+        db = self.db
+        raw = db.connection
         if self.postgres:
             copy_sql = f'COPY "{table.name}" ({columns}) FROM STDIN'
-            with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
+            # Django's own exception types (IntegrityError …), as its cursors raise them.
+            with db.wrap_database_errors, raw.cursor() as cursor, cursor.copy(copy_sql) as copy:
                 write = copy.write_row
                 if tail:
                     for row in rows:
@@ -135,9 +149,46 @@ class BulkWriter:
         else:
             marks = ", ".join("?" * len(table.columns))
             sql = f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})'  # noqa: S608
-            raw.executemany(sql, [row + tail for row in rows] if tail else rows)
+            with db.wrap_database_errors:
+                raw.executemany(sql, [row + tail for row in rows] if tail else rows)
         self.rows += len(rows)
         return len(rows)
+
+    @contextmanager
+    def pipeline(
+        self,
+    ) -> Iterator[Callable[[type[models.Model], Sequence[str], list[tuple]], None]]:
+        """Inserts handed over while the caller prepares the next rows.
+
+        On SQLite they run in a second thread (``sqlite3`` lets go of the GIL
+        while SQLite works), so that building rows and writing them overlap on
+        two cores; the caller must not touch the connection inside the block.
+        On PostgreSQL the server works in its own process already: rows go in
+        line.
+        """
+        if self.postgres:
+            yield self.insert
+            return
+        work: queue.Queue[tuple | None] = queue.Queue(maxsize=4)
+        errors: list[BaseException] = []
+
+        def run() -> None:
+            while (item := work.get()) is not None:
+                if not errors:
+                    try:
+                        self.insert(*item)
+                    except BaseException as exc:  # handed to the caller's thread below
+                        errors.append(exc)
+
+        thread = threading.Thread(target=run, name="bulk-insert", daemon=True)
+        thread.start()
+        try:
+            yield lambda model, fields, rows: work.put((model, fields, rows))
+        finally:
+            work.put(None)
+            thread.join()
+        if errors:
+            raise errors[0]
 
     def update(self, model: type[models.Model], fields: Sequence[str], rows: list[tuple]) -> int:
         """``UPDATE … SET fields WHERE id``: each row is (*values, pk)."""

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from jindu.people import followup_views, movement_views, policy_views, team_views, views
+from jindu.people import (
+    followup_views,
+    import_views,
+    movement_views,
+    policy_views,
+    team_views,
+    views,
+)
 
 app_name = "people"
 urlpatterns = [
@@ -10,6 +17,15 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("export/", views.export, name="export"),
     path("new/", views.create, name="create"),
+    # Legacy register import (jindu.people.import_views)
+    path("import/", import_views.person_import, name="import"),
+    path("import/template/", import_views.person_import_template, name="import_template"),
+    path("import/<str:token>/", import_views.person_import_preview, name="import_preview"),
+    path(
+        "import/<str:token>/rejected/",
+        import_views.person_import_rejected,
+        name="import_rejected",
+    ),
     # One person
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/edit/", views.edit, name="edit"),

@@ -1,0 +1,259 @@
+"""Time the import of a 100,000-row legacy register sheet into a fresh database.
+
+    python bench/people_import.py [--rows N] [--postgres URL] [--no-sqlite]
+
+The sheet is generated once with openpyxl (cached under /tmp/jindu-bench/) the
+way county registers arrive: a merged title row, Chinese headers under their
+usual aliases, dates in five notations, some 15-digit ID numbers, lower-case x,
+full-width digits, phones typed as numbers, units by name or division code, and
+about one row in a hundred wrong (bad check digit, duplicate, unknown unit,
+impossible dates). Each database run is a fresh process on a fresh database
+holding the demo county's territory and a county-office user, who imports the
+sheet with full validation, encryption and de-duplication. Prints the time of
+each phase (read, parse, prefetch, check, write) and the total, then imports
+the same sheet again (which must change nothing) and prints that time too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CACHE = Path("/tmp/jindu-bench")
+ENV = {
+    "JINDU_SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+    "JINDU_DATA_KEY": "bench-only-data-key-0123456789",
+    "DJANGO_SETTINGS_MODULE": "jindu.settings",
+}
+HEADERS = [
+    "序号", "姓名", "性别", "民族", "公民身份号码", "户籍地址", "现住址", "联系电话",
+    "所属村（社区）", "首次发现时间", "滥用毒品种类", "发现方式", "职业", "就业状况",
+    "是否持有驾驶证", "病残", "因毒致贫", "重点人员", "管控措施", "决定日期", "报到日期", "备注",
+]  # fmt: skip
+DRUG_LABELS = {"methamphetamine": "冰毒", "heroin": "海洛因", "ketamine": "K粉",
+               "meth_tablet": "麻古", "mdma": "摇头丸", "cannabis": "大麻",
+               "methcathinone": "甲卡西酮", "nps": "新精神活性物质"}  # fmt: skip
+HOW = {"police_seized": "公安查获", "community_screening": "社区排查",
+       "self_reported": "自首/自愿", "isolation_transfer": "强制隔离戒毒所转入",
+       "other_area_notice": "外地通报"}  # fmt: skip
+EMPLOY = {"none": "无业", "flexible": "灵活就业", "employed": "就业", "unemployed": "失业",
+          "other": "其他"}  # fmt: skip
+KINDS = {"community_detox": "社区戒毒", "community_rehab": "社区康复",
+         "compulsory_isolation": "强制隔离戒毒", "prison": "服刑", "methadone": "药物维持治疗"}  # fmt: skip
+ETHNIC = {"01": "汉族", "03": "回族", "04": "藏族", "30": "土族", "26": "东乡族"}
+FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def _setup(env: dict[str, str]) -> None:
+    os.environ.update(env)
+    sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
+
+
+def _date_cell(rng: random.Random, day: date):
+    roll = rng.random()
+    if roll < 0.4:
+        return day
+    if roll < 0.6:
+        return f"{day.year}.{day.month}.{day.day}"
+    if roll < 0.8:
+        return f"{day.year}年{day.month}月{day.day}日"
+    if roll < 0.9:
+        return day.strftime("%Y/%m/%d")
+    return (day - date(1899, 12, 30)).days
+
+
+def make_sheet(path: Path, rows: int) -> None:
+    """The legacy sheet, from the demo county's plan and the seed's person generator."""
+    from openpyxl import Workbook
+
+    from jindu.demo.county import plan_county
+    from jindu.demo.steps import DemoContext
+    from jindu.people.seed import Generator, Place
+
+    ctx = DemoContext(seed=2019, townships_wanted=15, villages_wanted=200)
+    plan = plan_county(ctx.rng("territory"), 15, 200)
+    places = []
+    for t_index, township in enumerate(plan.townships):
+        for village in township.villages:
+            address = f"{plan.name}{township.name}{village.name}"
+            places.append((Place(0, "", village.name, t_index, plan.code, address), village.code))
+            for grid in village.grids:
+                places.append((Place(0, "", grid, t_index, plan.code, address), ""))
+    rng = random.Random(20260101)
+    gen = Generator(random.Random(7), date.today())
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("吸毒人员")
+    sheet.append([f"{plan.name}吸毒人员登记表（截至{date.today():%Y年%m月}）"])
+    sheet.append(HEADERS)
+    ids: list[str] = []
+    for i in range(rows):
+        place, code = places[i % len(places)]
+        person = gen.person(place, i)
+        v = person.values
+        number = person.id_number
+        if person.birth.year < 2000 and rng.random() < 0.03:
+            number = number[:6] + number[8:17]  # the 15-digit number issued before 1999
+        elif number.endswith("X") and rng.random() < 0.5:
+            number = number[:-1] + "x"
+        elif rng.random() < 0.01:
+            number = number.translate(FULLWIDTH)
+        unit = code if code and rng.random() < 0.3 else place.name
+        measure = next((m for m in reversed(person.measures) if m[6] is None), None)
+        row = [
+            i + 1, person.name, "男" if person.sex == "M" else "女", ETHNIC.get(v["ethnicity"], "汉族"),
+            number, v["household_address"], v["current_address"],
+            int(v["phone"]) if rng.random() < 0.5 else v["phone"], unit,
+            _date_cell(rng, person.first_found),
+            "、".join(DRUG_LABELS.get(d, "其他") for d in v["drug_types"]),
+            HOW.get(v["how_found"], ""), v["occupation"], EMPLOY.get(v["employment"], ""),
+            "是" if v["has_driving_licence"] else "否", "是" if v["sick_or_disabled"] else "否",
+            "是" if v["poverty_by_drugs"] else "否", "是" if v["key_person"] else "否",
+            KINDS.get(measure[0], "") if measure else "",
+            _date_cell(rng, measure[1]) if measure else None,
+            _date_cell(rng, measure[2]) if measure and measure[2] else None,
+            "",
+        ]  # fmt: skip
+        bad = rng.random()
+        if bad < 0.003:
+            row[4] = str(row[4])[:-1] + ("0" if str(row[4])[-1] != "0" else "1")
+        elif bad < 0.005 and ids:
+            row[4] = ids[rng.randrange(len(ids))]
+        elif bad < 0.007:
+            row[8] = "不存在的村"
+        elif bad < 0.009:
+            row[9] = "1950-01-01"
+        elif bad < 0.01 and measure and measure[2]:
+            row[20] = (measure[1] - timedelta(days=5)).isoformat()
+        ids.append(row[4])
+        sheet.append(row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+
+
+def worker(sheet_path: str) -> None:
+    """One run on the database the environment names; prints a JSON line of timings."""
+    import io
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    from jindu.accounts import services as accounts
+    from jindu.core.excel_import import Preview, _parse_rows, commit, find_header, read_sheets, validate
+    from jindu.demo.county import build_territory
+    from jindu.demo.steps import DemoContext
+    from jindu.people.importer import PersonImport
+    from jindu.people.models import Person
+
+    call_command("migrate", verbosity=0)
+    ctx = DemoContext(seed=2019, townships_wanted=15, villages_wanted=200, log_stream=io.StringIO())
+    build_territory(ctx)
+    user = accounts.create_user(
+        actor=None, username="office", full_name="县禁毒办", org_unit=ctx.county,
+        password="Bench#2026qlx", roles={"county_office"}, must_change_password=False,
+    )  # fmt: skip
+    data = Path(sheet_path).read_bytes()
+    t0 = time.perf_counter()
+    spec = PersonImport(actor=user)
+    sheets = list(read_sheets(data))
+    t1 = time.perf_counter()
+    header, sheet = find_header(spec, sheets)
+    rows = _parse_rows(spec, header, sheet)
+    t2 = time.perf_counter()
+    spec.prefetch(rows)
+    t3 = time.perf_counter()
+    spec.check_rows(rows)
+    t4 = time.perf_counter()
+    preview = Preview(spec, Path(sheet_path).name, header, rows)
+    result = commit(preview, partial=True)
+    t5 = time.perf_counter()
+    people = Person.objects.count()
+    t6 = time.perf_counter()
+    again = commit(validate(PersonImport(actor=user), data, filename="again.xlsx"), partial=True)
+    t7 = time.perf_counter()
+    print(json.dumps({
+        "database": connection.vendor, "rows": len(rows), "read": t1 - t0, "parse": t2 - t1,
+        "prefetch": t3 - t2, "check": t4 - t3, "write": t5 - t4, "total": t5 - t0,
+        "created": result.counts.get("created"), "rejected": result.rejected,
+        "people_in_db": people, "again": t7 - t6, "again_created": again.counts.get("created"),
+        "again_updated": again.counts.get("updated"), "again_unchanged": again.counts.get("unchanged"),
+    }))  # fmt: skip
+
+
+def run(sheet: Path, database_url: str) -> dict:
+    with tempfile.TemporaryDirectory(prefix="jindu-bench-") as var_dir:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("JINDU_")}
+        env.update(ENV, JINDU_VAR_DIR=var_dir)
+        env["JINDU_DATABASE_URL"] = database_url or f"sqlite:///{var_dir}/bench.sqlite3"
+        out = subprocess.run(
+            [sys.executable, __file__, "--worker", str(sheet)],
+            env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+    if out.returncode != 0:
+        sys.exit(out.stderr)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def fresh_postgres(url: str) -> str:
+    import psycopg
+
+    base, _slash, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url
+
+
+def report(result: dict) -> None:
+    print(
+        f"{result['database']}: {result['rows']:,} rows — read {result['read']:.2f} s, "
+        f"parse {result['parse']:.2f} s, prefetch {result['prefetch']:.2f} s, "
+        f"check {result['check']:.2f} s, write {result['write']:.2f} s; "
+        f"TOTAL {result['total']:.2f} s ({result['created']:,} created, "
+        f"{result['rejected']:,} rejected rows)"
+    )
+    print(
+        f"{result['database']}: the same sheet again (validate + commit): {result['again']:.2f} s "
+        f"— created {result['again_created']}, updated {result['again_updated']}, "
+        f"unchanged {result['again_unchanged']:,}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--postgres", default="", help="postgres://…/dbname (dropped and recreated)")
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        _setup({})
+        worker(args.worker)
+        return
+    sheet = CACHE / f"people-{args.rows}.xlsx"
+    if not sheet.exists():
+        started = time.perf_counter()
+        with tempfile.TemporaryDirectory() as var_dir:
+            _setup({**ENV, "JINDU_VAR_DIR": var_dir})
+            make_sheet(sheet, args.rows)
+        print(f"generated {sheet} in {time.perf_counter() - started:.1f} s", flush=True)
+    print(f"sheet: {sheet} ({sheet.stat().st_size / 1e6:.1f} MB)", flush=True)
+    if not args.no_sqlite:
+        report(run(sheet, ""))
+    if args.postgres:
+        report(run(sheet, fresh_postgres(args.postgres)))
+
+
+if __name__ == "__main__":
+    main()
