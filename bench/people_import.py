@@ -150,7 +150,14 @@ def worker(sheet_path: str) -> None:
     from django.db import connection
 
     from jindu.accounts import services as accounts
-    from jindu.core.excel_import import Preview, _parse_rows, commit, find_header, read_sheets, validate
+    from jindu.core.excel_import import (
+        Preview,
+        _parse_rows,
+        commit,
+        find_header,
+        read_sheets,
+        validate,
+    )
     from jindu.demo.county import build_territory
     from jindu.demo.steps import DemoContext
     from jindu.people.importer import PersonImport
@@ -233,7 +240,9 @@ def report(result: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--postgres", default="", help="postgres://…/dbname (dropped and recreated)")
+    parser.add_argument(
+        "--postgres", default="", help="postgres://…/dbname (dropped and recreated)"
+    )
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
