@@ -320,6 +320,7 @@ def test_the_team_page_shows_members_with_masked_phones_and_the_risk(client, per
     assert "王医生" in page and "137****5678" in page and "13712345678" not in page
     assert "风险评估" in page
     assert "帮教小组缺" not in page
+    assert f'name="left_on" value="{TODAY():%Y-%m-%d}"' in page
 
 
 def test_the_person_section_loads_the_team_fragment(client, personas):
