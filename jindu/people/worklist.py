@@ -89,6 +89,8 @@ ROW_FIELDS = (
     "org_unit__parent__level",
 )
 HOME_CARDS = 5
+# Above this many people a list's later queries select them by subquery, not by id.
+MAX_LISTED_IDS = 5000
 STATUS_BADGES = {
     Status.DIED: "text-bg-secondary",
     Status.MOVED_AWAY: "text-bg-secondary",
@@ -277,7 +279,7 @@ def _raw(field_name: str) -> ExpressionWrapper:
 
 
 def _latest_tests(
-    people: QuerySet[Person],
+    people: Any,
     measures: dict[int, Measure],
     anchors: dict[int, date],
     today: date,
@@ -314,7 +316,7 @@ def _latest_tests(
     return latest
 
 
-def _latest_reports(people: QuerySet[Person], today: date) -> dict[tuple[int, str], date]:
+def _latest_reports(people: Any, today: date) -> dict[tuple[int, str], date]:
     rows = (
         Visit.objects.filter(
             person__in=people,
@@ -354,7 +356,14 @@ def build_rows(
         for p in people
         if status_on(p, today) in (Status.COMMUNITY_DETOX, Status.COMMUNITY_REHAB)
     }
-    community = people_qs.filter(under_community_q(today)).order_by().values("pk")
+    # The people just read, by id: the later queries need not repeat the scope's
+    # filter (a subquery instead only for lists too long to spell out).
+    if len(people) <= MAX_LISTED_IDS:
+        everyone: Any = [p.pk for p in people]
+        community: Any = sorted(community_ids)
+    else:
+        everyone = people_qs.order_by().values("pk")
+        community = people_qs.filter(under_community_q(today)).order_by().values("pk")
 
     measures: dict[int, Measure] = {}
     if community_ids:
@@ -374,7 +383,7 @@ def build_rows(
 
     absences: dict[int, list[Absence]] = {}
     for a in (
-        Absence.objects.filter(person__in=people_qs.order_by().values("pk"))
+        Absence.objects.filter(person__in=everyone)
         .filter(Q(returned_on__isnull=True) | Q(left_on__gte=F("person__measure_anchor")))
         .only("id", "person_id", "measure_id", "left_on", "returned_on", "authorised")
         .order_by()
