@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "jindu.accounts",
     "jindu.notifications",
     "jindu.people",
+    "jindu.inspections",
     "jindu.portal",
     "jindu.demo",
 ]

@@ -8,6 +8,7 @@ urlpatterns = [
     path("audit/", include("jindu.audit.urls")),
     path("notifications/", include("jindu.notifications.urls")),
     path("people/", include("jindu.people.urls")),
+    path("inspections/", include("jindu.inspections.urls")),
 ]
 
 handler400 = "jindu.portal.views.bad_request"

@@ -176,6 +176,64 @@ def _audit_row(p: Personas) -> dict[str, Any]:
     return {"seq": AuditEvent.objects.order_by("seq").values_list("seq", flat=True).first()}
 
 
+def _b_venue_obj(p: Personas) -> Any:
+    """A hotel of 乙一村 with a letter (and its scan), a failed inspection and a photo."""
+    from jindu.inspections.images import check_scan
+    from jindu.inspections.models import Venue
+    from jindu.inspections.services import sign_letter
+    from tests.inspections_factories import days_ago, inspect, make_venue, photo, upload
+
+    venue = Venue.objects.filter(name="乙镇宾馆").first()
+    if venue is None:
+        venue = make_venue(p.cadre_b, p.territory.village_b, name="乙镇宾馆")
+        scan = check_scan(upload("责任书.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf"))
+        sign_letter(
+            actor=p.cadre_b, venue=venue, signed_on=days_ago(30), term_end=days_ago(-300), scan=scan
+        )
+        inspect(p.cadre_b, venue, days_ago(5), failed=("publicity",), photos=(photo(),))
+    return venue
+
+
+def _b_venue(p: Personas) -> dict[str, Any]:
+    return {"pk": _b_venue_obj(p).pk}
+
+
+def _b_venue_inspection(p: Personas) -> dict[str, Any]:
+    return {"pk": _b_venue_obj(p).inspections.values_list("pk", flat=True).first()}
+
+
+def _b_letter(p: Personas) -> dict[str, Any]:
+    return {"pk": _b_venue_obj(p).letters.values_list("pk", flat=True).first()}
+
+
+def _b_photo(p: Personas) -> dict[str, Any]:
+    from jindu.inspections.models import Photo
+
+    _b_venue_obj(p)
+    return {"pk": Photo.objects.filter(org_path__startswith=p.territory.township_b.path).first().pk}
+
+
+def _b_outlet(p: Personas) -> dict[str, Any]:
+    from jindu.inspections.models import CourierOutlet
+    from tests.inspections_factories import courier_check, days_ago, make_outlet
+
+    outlet = CourierOutlet.objects.filter(name="乙镇快递点").first()
+    if outlet is None:
+        outlet = make_outlet(p.cadre_b, p.territory.village_b, name="乙镇快递点")
+        courier_check(p.cadre_b, outlet, days_ago(3), real_name=(10, 9))
+    return {"pk": outlet.pk}
+
+
+def _b_patrol(p: Personas) -> dict[str, Any]:
+    from jindu.inspections.models import Patrol
+    from tests.inspections_factories import days_ago, make_patrol
+
+    patrol = Patrol.objects.filter(org_path__startswith=p.territory.township_b.path).first()
+    if patrol is None:
+        patrol = make_patrol(p.cadre_b, p.territory.village_b, days_ago(2), team="乙镇踏查组")
+    return {"pk": patrol.pk}
+
+
 # How to fill each parametrised URL. A new parametrised URL without an entry here
 # fails the walk: the deny-by-default rule holds for the tests too.
 SAMPLES: dict[str, Callable[[Personas], dict[str, Any]]] = {
@@ -229,6 +287,17 @@ SAMPLES: dict[str, Callable[[Personas], dict[str, Any]]] = {
     "people:visit_add": _b_person,
     "people:absence_add": _b_person,
     "people:absence_return": _b_absence,
+    "inspections:venue": _b_venue,
+    "inspections:venue_edit": _b_venue,
+    "inspections:letter_add": _b_venue,
+    "inspections:inspection_add": _b_venue,
+    "inspections:inspection_fix": _b_venue_inspection,
+    "inspections:letter_scan": _b_letter,
+    "inspections:photo": _b_photo,
+    "inspections:outlet": _b_outlet,
+    "inspections:outlet_edit": _b_outlet,
+    "inspections:courier_inspection_add": _b_outlet,
+    "inspections:patrol": _b_patrol,
 }
 
 
@@ -285,6 +354,12 @@ B_OBJECTS = (
     _b_measure,
     _b_team_member,
     _b_absence,
+    _b_venue,
+    _b_venue_inspection,
+    _b_letter,
+    _b_photo,
+    _b_outlet,
+    _b_patrol,
 )
 WALKED = [r for r in ROUTES if r.rule is not None]
 
