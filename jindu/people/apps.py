@@ -9,7 +9,7 @@ class PeopleConfig(AppConfig):
 
     def ready(self) -> None:
         from jindu.core.roles import Perm
-        from jindu.people import importer  # noqa: F401  (registers the sheet `jindu import` reads)
+        from jindu.people import demo, importer  # noqa: F401  (importer: the sheet `jindu import` reads)
         from jindu.portal.navigation import register
 
         register("rehab", _("人员名册"), "people:list", Perm.PERSONAL_DATA, "person-vcard")
@@ -22,3 +22,4 @@ class PeopleConfig(AppConfig):
         register("rehab", _("外流吸毒贩毒"), "people:outflow_list", Perm.PERSONAL_DATA, "geo-alt")
         register("rehab", _("导入人员名册"), "people:import", Perm.RECORD_WRITE, "upload")
         register("rehab", _("社区戒毒康复规则"), "people:policy", Perm.FOLLOWUP_POLICY, "sliders")
+        demo.register()

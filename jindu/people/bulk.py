@@ -293,7 +293,9 @@ def refresh_facts_many(person_ids: Sequence[int], *, chunk: int = 2000) -> int:
 
 def pragma_fast_sqlite() -> Callable[[], None]:
     """SQLite without fsync for the seeding connection only; returns the undo."""
-    if connection.vendor != "sqlite":
+    # Inside a transaction (a test, a caller's atomic block) SQLite refuses the change,
+    # and durability is the caller's to decide.
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
         return lambda: None
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA synchronous")
