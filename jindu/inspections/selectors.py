@@ -43,6 +43,12 @@ COLOUR_MEANING = {
     Colour.RED: _("检查不合格，尚未整改"),
     Colour.BLUE: _("不合格，已整改"),
 }
+COLOUR_SHORT = {
+    Colour.GREEN: _("合格"),
+    Colour.YELLOW: _("未检查"),
+    Colour.RED: _("未整改"),
+    Colour.BLUE: _("已整改"),
+}
 # Bootstrap's colour names for each, so that templates and the chart agree.
 COLOUR_CSS = {
     Colour.GREEN: "success",
@@ -239,7 +245,7 @@ def chart_data(rows: list[TownshipCounts]) -> dict[str, Any]:
         "series": [
             {
                 "key": c.value,
-                "name": f"{c.label}（{COLOUR_MEANING[c]}）",
+                "name": f"{c.label}·{COLOUR_SHORT[c]}",
                 "data": [row.counts.get(c.value, 0) for row in rows],
             }
             for c in Colour
