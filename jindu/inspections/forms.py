@@ -145,6 +145,15 @@ class MultipleFileInput(forms.FileInput):
     allow_multiple_selected = True
 
 
+class PhotosField(forms.Field):
+    """The chosen files as they came; ``PhotoFormMixin.clean_photos`` judges each by content."""
+
+    widget = MultipleFileInput
+
+    def clean(self, value: Any) -> Any:
+        return value
+
+
 class PhotoFormMixin:
     """Several photos, each checked by content; good ones survive a refused submission."""
 
@@ -153,7 +162,7 @@ class PhotoFormMixin:
     def _add_photo_fields(self, user: Any) -> None:
         self.user = user
         self.accepted_photos: list[CheckedFile] = []
-        self.fields["photos"] = forms.FileField(  # type: ignore[attr-defined]
+        self.fields["photos"] = PhotosField(  # type: ignore[attr-defined]
             label=self.photo_label,
             required=False,
             widget=MultipleFileInput(
