@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -131,14 +132,20 @@ def test_asking_for_another_seed_without_reset_is_refused(built):
     assert again.stdout == ""
 
 
-def test_reset_rebuilds_with_the_same_passwords_from_the_same_seed(tmp_path):
-    first = jindu(tmp_path, "demo", "--no-serve", *SMALL)
-    again = jindu(tmp_path, "demo", "--no-serve", "--reset", *SMALL)
-    assert first.returncode == again.returncode == 0, again.stderr
-    assert [f[:4] for f in account_lines(again.stdout)] == [
-        f[:4] for f in account_lines(first.stdout)
+def test_reset_rebuilds_with_the_same_passwords_from_the_same_seed(built, tmp_path):
+    built_dir, first = built
+    var_dir = tmp_path / "var"
+    shutil.copytree(built_dir, var_dir)
+    again = jindu(var_dir, "demo", "--no-serve", "--reset", *SMALL)
+    assert again.returncode == 0, again.stderr
+    assert "删除原演示数据库" in again.stderr
+    first_lines, again_lines = account_lines(first.stdout), account_lines(again.stdout)
+    assert [f[:4] for f in again_lines] == [f[:4] for f in first_lines]
+    # The administrators enrolled afresh, as a person would.
+    assert [f[4:] for f in again_lines if len(f) == 5] != [
+        f[4:] for f in first_lines if len(f) == 5
     ]
-    assert count(tmp_path, "demo_demomarker") == 1
+    assert count(var_dir, "demo_demomarker") == 1
 
 
 def test_a_database_with_real_data_is_refused_and_left_alone(tmp_path):
