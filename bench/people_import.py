@@ -80,7 +80,7 @@ def make_sheet(path: Path, rows: int) -> None:
 
     from jindu.demo.county import plan_county
     from jindu.demo.steps import DemoContext
-    from jindu.people.seed import Generator, Place
+    from jindu.people.synthetic import Generator, Place
 
     ctx = DemoContext(seed=2019, townships_wanted=15, villages_wanted=200)
     plan = plan_county(ctx.rng("territory"), 15, 200)

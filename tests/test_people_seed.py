@@ -20,8 +20,8 @@ from jindu.orgs.models import OrgUnit
 from jindu.people import idnumber, services
 from jindu.people.bulk import refresh_facts_many
 from jindu.people.models import Absence, DrugTest, Measure, Person, TeamMember, Visit
-from jindu.people.seed import Generator, Place
 from jindu.people.status import Status, status_on
+from jindu.people.synthetic import Generator, Place
 
 FACTS = ("measure_kind", "measure_anchor", "measure_until", "last_contact_on", "clean_since")
 

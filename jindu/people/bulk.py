@@ -76,6 +76,7 @@ class BulkWriter:
                 cursor.execute("PRAGMA cache_size=-262144")
         self.now = db_datetime(timezone.now(), self.postgres)
         self._tables: dict[tuple[type[models.Model], tuple[str, ...]], _Table] = {}
+        self._next_id: dict[str, int] = {}
         self.rows = 0
 
     def stamp(self, day: date) -> str:
@@ -110,22 +111,35 @@ class BulkWriter:
         return table
 
     def reserve_ids(self, model: type[models.Model], count: int) -> Sequence[int]:
-        """Primary keys for rows about to be inserted, so that other rows can refer to them."""
+        """Primary keys for rows about to be inserted, so that other rows can refer to them.
+
+        On SQLite the write lock is held from ``BEGIN IMMEDIATE`` to the commit, so
+        nobody else can take these numbers: the highest key is read once per
+        transaction and counted on from there (no query while a pipeline runs).
+        Call ``forget_ids`` at the start of each transaction, and insert nothing
+        into these tables by other means in between.
+        """
         if count <= 0:
             return []
         table = model._meta.db_table
-        with connection.cursor() as cursor:
-            if self.postgres:
+        if self.postgres:
+            with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
                     [table, count],
                 )
                 return [row[0] for row in cursor.fetchall()]
-            # SQLite: the write lock is held from BEGIN IMMEDIATE, so nobody else
-            # can take these numbers before the rows are in.
-            cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')  # noqa: S608
-            start = cursor.fetchone()[0] + 1
+        start = self._next_id.get(table)
+        if start is None:
+            with connection.cursor() as cursor:
+                cursor.execute(f'SELECT COALESCE(MAX(id), 0) FROM "{table}"')  # noqa: S608
+                start = cursor.fetchone()[0] + 1
+        self._next_id[table] = start + count
         return range(start, start + count)
+
+    def forget_ids(self) -> None:
+        """A new transaction: keys are read from the tables again."""
+        self._next_id.clear()
 
     def insert(self, model: type[models.Model], fields: Sequence[str], rows: list[tuple]) -> int:
         if not rows:

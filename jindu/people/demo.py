@@ -16,7 +16,8 @@ from typing import Any
 from django.utils import timezone
 
 from jindu.demo.steps import DemoContext, register_step
-from jindu.people.seed import Counts, Plan, generate_register, places_in
+from jindu.people.seed import Counts, generate_register, places_in
+from jindu.people.synthetic import Plan
 
 # About twelve registered people per village or community: a county of 200
 # villages has some 2,400, as a county of 300,000 people might.
