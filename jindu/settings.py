@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "jindu.notifications",
     "jindu.people",
     "jindu.inspections",
+    "jindu.regulation",
     "jindu.portal",
     "jindu.demo",
 ]

@@ -9,6 +9,7 @@ urlpatterns = [
     path("notifications/", include("jindu.notifications.urls")),
     path("people/", include("jindu.people.urls")),
     path("inspections/", include("jindu.inspections.urls")),
+    path("regulation/", include("jindu.regulation.urls")),
 ]
 
 handler400 = "jindu.portal.views.bad_request"

@@ -234,6 +234,89 @@ def _b_patrol(p: Personas) -> dict[str, Any]:
     return {"pk": patrol.pk}
 
 
+def _b_regulated_unit_obj(p: Personas) -> Any:
+    """A precursor trader of 乙一村 with a contact, a ledger with a shortage and a late
+    sale (so findings), and a campaign of 乙镇 listing it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jindu.core.indicators import Period
+    from jindu.regulation import campaigns, reconcile, services
+    from jindu.regulation.models import RegulatedUnit
+    from jindu.regulation.selectors import UnitFilter
+    from tests.test_regulation_factories import days_ago, line, make_unit
+
+    unit = RegulatedUnit.objects.filter(name="乙镇化工经营部").first()
+    if unit is None:
+        unit = make_unit(
+            p.cadre_b, p.territory.village_b, p.territory.police_dept, name="乙镇化工经营部"
+        )
+        services.add_contact(actor=p.cadre_b, unit=unit, name="乙镇联系人", phone="13900003333")
+        line(p.cadre_b, unit, "丙酮", "opening", days_ago(60), 100)
+        line(p.cadre_b, unit, "丙酮", "sale", days_ago(50), 10)
+        line(p.cadre_b, unit, "丙酮", "count", days_ago(40), 80)
+        today = timezone.localdate()
+        reconcile.run(
+            actor=p.cadre_b,
+            units=RegulatedUnit.objects.for_user(p.cadre_b),
+            period=Period.between(today - timedelta(days=90), today),
+        )
+        campaigns.create_campaign(
+            actor=p.cadre_b,
+            name="乙镇易制毒专项检查",
+            starts_on=days_ago(10),
+            ends_on=today + timedelta(days=10),
+            filters=UnitFilter(),
+        )
+    return unit
+
+
+def _b_regulated_unit(p: Personas) -> dict[str, Any]:
+    return {"pk": _b_regulated_unit_obj(p).pk}
+
+
+def _b_licence(p: Personas) -> dict[str, Any]:
+    return {"pk": _b_regulated_unit_obj(p).licences.values_list("pk", flat=True).first()}
+
+
+def _b_allowance(p: Personas) -> dict[str, Any]:
+    return {"pk": _b_regulated_unit_obj(p).allowances.values_list("pk", flat=True).first()}
+
+
+def _b_contact(p: Personas) -> dict[str, Any]:
+    return {"pk": _b_regulated_unit_obj(p).contacts.values_list("pk", flat=True).first()}
+
+
+def _b_ledger_entry(p: Personas) -> dict[str, Any]:
+    return {"pk": _b_regulated_unit_obj(p).entries.values_list("pk", flat=True).first()}
+
+
+def _b_finding(p: Personas) -> dict[str, Any]:
+    return {"pk": _b_regulated_unit_obj(p).findings.values_list("pk", flat=True).first()}
+
+
+def _b_campaign_target(p: Personas) -> dict[str, Any]:
+    from jindu.regulation.models import CampaignTarget
+
+    unit = _b_regulated_unit_obj(p)
+    return {"pk": CampaignTarget.objects.filter(unit=unit).values_list("pk", flat=True).first()}
+
+
+def _b_campaign(p: Personas) -> dict[str, Any]:
+    from jindu.regulation.models import CampaignTarget
+
+    unit = _b_regulated_unit_obj(p)
+    target = CampaignTarget.objects.filter(unit=unit).first()
+    return {"pk": target.campaign_id}
+
+
+def _substance(p: Personas) -> dict[str, Any]:
+    from jindu.regulation.models import Substance
+
+    return {"pk": Substance.objects.get(code="P3-02").pk}
+
+
 # How to fill each parametrised URL. A new parametrised URL without an entry here
 # fails the walk: the deny-by-default rule holds for the tests too.
 SAMPLES: dict[str, Callable[[Personas], dict[str, Any]]] = {
@@ -298,6 +381,27 @@ SAMPLES: dict[str, Callable[[Personas], dict[str, Any]]] = {
     "inspections:outlet_edit": _b_outlet,
     "inspections:courier_inspection_add": _b_outlet,
     "inspections:patrol": _b_patrol,
+    "regulation:unit": _b_regulated_unit,
+    "regulation:unit_edit": _b_regulated_unit,
+    "regulation:licence_add": _b_regulated_unit,
+    "regulation:licence_edit": _b_licence,
+    "regulation:allowance_add": _b_regulated_unit,
+    "regulation:allowance_remove": _b_allowance,
+    "regulation:contact_add": _b_regulated_unit,
+    "regulation:contact_remove": _b_contact,
+    "regulation:ledger": _b_regulated_unit,
+    "regulation:entry_add": _b_regulated_unit,
+    "regulation:ledger_export": _b_regulated_unit,
+    "regulation:entry_void": _b_ledger_entry,
+    "regulation:entry_reported": _b_ledger_entry,
+    "regulation:import_preview": _token,
+    "regulation:import_rejected": _token,
+    "regulation:finding": _b_finding,
+    "regulation:finding_assign": _b_finding,
+    "regulation:finding_close": _b_finding,
+    "regulation:campaign": _b_campaign,
+    "regulation:check_add": _b_campaign_target,
+    "regulation:substance_edit": _substance,
 }
 
 
@@ -360,6 +464,14 @@ B_OBJECTS = (
     _b_photo,
     _b_outlet,
     _b_patrol,
+    _b_regulated_unit,
+    _b_licence,
+    _b_allowance,
+    _b_contact,
+    _b_ledger_entry,
+    _b_finding,
+    _b_campaign,
+    _b_campaign_target,
 )
 WALKED = [r for r in ROUTES if r.rule is not None]
 
