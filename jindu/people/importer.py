@@ -45,16 +45,12 @@ from jindu.core.excel_import import (
     register_import,
     split_multi,
 )
-from jindu.people import idnumber
+from jindu.people import idnumber, services
 from jindu.people.bulk import COMMUNITY, BulkWriter, MeasureDates, person_facts, refresh_facts_many
 from jindu.people.dates import add_months
 from jindu.people.models import Measure, Person, Responsibility
 
 _CHUNK = 5000
-# Measures a person cannot be under twice at once (as ``services.EXCLUSIVE``).
-EXCLUSIVE = frozenset(
-    {"community_detox", "community_rehab", "compulsory_isolation", "detention", "prison"}
-)
 
 # ------------------------------------------------------------------ cells
 
@@ -129,24 +125,13 @@ def _flag(value: Any) -> bool:
 
 
 _MEASURE_ALIASES = {
-    "社戒": "community_detox",
-    "社区戒毒": "community_detox",
-    "社康": "community_rehab",
-    "社区康复": "community_rehab",
-    "强戒": "compulsory_isolation",
-    "强制隔离": "compulsory_isolation",
-    "强制隔离戒毒": "compulsory_isolation",
-    "自愿戒毒": "voluntary",
-    "美沙酮": "methadone",
-    "美沙酮维持治疗": "methadone",
-    "药物维持治疗": "methadone",
-    "拘留": "detention",
-    "行政拘留": "detention",
-    "服刑": "prison",
-    "判刑": "prison",
-    "监狱服刑": "prison",
-    "其他": "other",
-}
+    "社戒": "community_detox", "社区戒毒": "community_detox", "社康": "community_rehab",
+    "社区康复": "community_rehab", "强戒": "compulsory_isolation",
+    "强制隔离": "compulsory_isolation", "强制隔离戒毒": "compulsory_isolation",
+    "自愿戒毒": "voluntary", "美沙酮": "methadone", "美沙酮维持治疗": "methadone",
+    "药物维持治疗": "methadone", "拘留": "detention", "行政拘留": "detention", "服刑": "prison",
+    "判刑": "prison", "监狱服刑": "prison", "其他": "other",
+}  # fmt: skip
 _NO_MEASURE = {"无", "没有", "未采取", "/", "-", "—"}
 
 
@@ -174,120 +159,57 @@ def _measure_kind_of(value: Any) -> str:
     return kind
 
 
+# fmt: off
 FIELDS = (
     Field("name", "姓名", aliases=("人员姓名", "吸毒人员姓名"), required=True, parse=_name),
-    Field(
-        "id_number",
-        "身份证号",
-        aliases=("公民身份号码", "身份证号码", "身份证", "证件号码", "身份证件号码"),
-        required=True,
-        parse=_id_number,
-        help=gettext_lazy("18位；15位旧号自动转换，末位小写x可以"),
-    ),
+    Field("id_number", "身份证号", required=True, parse=_id_number,
+          aliases=("公民身份号码", "身份证号码", "身份证", "证件号码", "身份证件号码"),
+          help=gettext_lazy("18位；15位旧号自动转换，末位小写x可以")),
     Field("sex", "性别", parse=_sex, help=gettext_lazy("可不填，由身份证号推出；填了须一致")),
-    Field(
-        "birth_date",
-        "出生日期",
-        parse=parse_date,
-        help=gettext_lazy("可不填；填了须与身份证号一致"),
-    ),
+    Field("birth_date", "出生日期", parse=parse_date,
+          help=gettext_lazy("可不填；填了须与身份证号一致")),
     Field("ethnicity", "民族", parse=clean_text),
-    Field(
-        "household_address",
-        "户籍地",
-        aliases=("户籍地址", "户籍所在地", "户籍地详址", "户籍住址"),
-        parse=_text(200),
-    ),
-    Field(
-        "current_address",
-        "现住址",
-        aliases=("居住地址", "现居住地", "现居住地址", "实际居住地", "现住地址"),
-        parse=_text(200),
-    ),
-    Field(
-        "phone",
-        "联系电话",
-        aliases=("手机号码", "手机号", "电话", "联系方式", "电话号码"),
-        parse=_phone,
-    ),
-    Field(
-        "unit",
-        "责任单位",
-        aliases=(
-            "所属村（社区）",
-            "所属村(社区)",
-            "村（社区）",
-            "村(社区)",
-            "网格",
-            "所属网格",
-            "所属社区",
-            "所属村",
-            "管控单位",
-        ),
-        required=True,
-        parse=clean_text,
-        help=gettext_lazy("您管辖范围内的村（社区）或网格：名称、“乡镇 村 网格”或12位区划代码"),
-    ),
-    Field(
-        "first_found_on",
-        "初次发现日期",
-        aliases=("首次发现时间", "首次发现日期", "初次发现时间", "发现日期"),
-        parse=parse_date,
-    ),
-    Field(
-        "drug_types",
-        "滥用毒品种类",
-        aliases=("毒品种类", "吸食毒品种类", "滥用毒品", "吸食毒品"),
-        parse=split_multi,
-        help=gettext_lazy("可填多种，用顿号、逗号或斜杠隔开"),
-    ),
+    Field("household_address", "户籍地", parse=_text(200),
+          aliases=("户籍地址", "户籍所在地", "户籍地详址", "户籍住址")),
+    Field("current_address", "现住址", parse=_text(200),
+          aliases=("居住地址", "现居住地", "现居住地址", "实际居住地", "现住地址")),
+    Field("phone", "联系电话", parse=_phone,
+          aliases=("手机号码", "手机号", "电话", "联系方式", "电话号码")),
+    Field("unit", "责任单位", required=True, parse=clean_text,
+          aliases=("所属村（社区）", "所属村(社区)", "村（社区）", "村(社区)", "网格", "所属网格",
+                   "所属社区", "所属村", "管控单位"),
+          help=gettext_lazy("您管辖范围内的村（社区）或网格：名称、“乡镇 村 网格”或12位区划代码")),
+    Field("first_found_on", "初次发现日期", parse=parse_date,
+          aliases=("首次发现时间", "首次发现日期", "初次发现时间", "发现日期")),
+    Field("drug_types", "滥用毒品种类", parse=split_multi,
+          aliases=("毒品种类", "吸食毒品种类", "滥用毒品", "吸食毒品"),
+          help=gettext_lazy("可填多种，用顿号、逗号或斜杠隔开")),
     Field("how_found", "发现方式", aliases=("查获方式", "发现途径"), parse=clean_text),
     Field("occupation", "职业", parse=_text(50)),
     Field("employment", "就业状况", aliases=("就业情况", "就业状态"), parse=clean_text),
-    Field(
-        "has_driving_licence",
-        "是否持有驾驶证",
-        aliases=("持有驾驶证", "驾驶证", "有无驾驶证"),
-        parse=_flag,
-    ),
+    Field("has_driving_licence", "是否持有驾驶证", parse=_flag,
+          aliases=("持有驾驶证", "驾驶证", "有无驾驶证")),
     Field("sick_or_disabled", "病残", aliases=("是否病残", "病残情况"), parse=_flag),
-    Field(
-        "poverty_by_drugs",
-        "因毒致贫",
-        aliases=("因毒致贫返贫", "因毒致贫/返贫", "因毒致贫（返贫）", "因毒返贫", "是否因毒致贫"),
-        parse=_flag,
-    ),
+    Field("poverty_by_drugs", "因毒致贫", parse=_flag,
+          aliases=("因毒致贫返贫", "因毒致贫/返贫", "因毒致贫（返贫）", "因毒返贫", "是否因毒致贫")),
     Field("key_person", "重点人员", aliases=("是否重点人员",), parse=_flag),
     Field("key_person_reason", "重点人员原因", aliases=("列为重点人员原因",), parse=_text(200)),
     Field("notes", "备注", parse=clean_text),
-    Field(
-        "measure_kind",
-        "管控措施",
-        aliases=("措施类型", "措施种类", "当前措施", "戒毒措施", "管控类型"),
-        parse=_measure_kind,
-        help=gettext_lazy("当前措施：社区戒毒、社区康复、强制隔离戒毒等；无措施可不填"),
-    ),
+    Field("measure_kind", "管控措施", parse=_measure_kind,
+          aliases=("措施类型", "措施种类", "当前措施", "戒毒措施", "管控类型"),
+          help=gettext_lazy("当前措施：社区戒毒、社区康复、强制隔离戒毒等；无措施可不填")),
     Field("decision_date", "决定日期", aliases=("措施决定日期", "决定时间"), parse=parse_date),
     Field("report_in_date", "报到日期", aliases=("报到时间",), parse=parse_date),
 )
+# fmt: on
 
 # Person fields a row may set, compared with an existing person's to decide "update".
 PLAIN = (
-    "name",
-    "ethnicity",
-    "first_found_on",
-    "how_found",
-    "occupation",
-    "employment",
-    "has_driving_licence",
-    "sick_or_disabled",
-    "poverty_by_drugs",
-    "key_person",
-    "key_person_reason",
-    "notes",
-)
+    "name", "ethnicity", "first_found_on", "how_found", "occupation", "employment",
+    "has_driving_licence", "sick_or_disabled", "poverty_by_drugs", "key_person",
+    "key_person_reason", "notes",
+)  # fmt: skip
 ENCRYPTED = ("household_address", "current_address", "phone")
-FACT_FIELDS = ("first_found_on",)
 
 # ------------------------------------------------------------------ lookups
 
@@ -561,37 +483,23 @@ class PersonImport(ImportSpec):
         number: idnumber.IdNumber = plan.number
         birth = number.birth_date
         if values["sex"] and values["sex"] != number.sex:
-            row.error(
-                "sex",
-                _("性别与身份证号不符（身份证号显示为%(s)s）")
-                % {"s": "男" if number.sex == "M" else "女"},
-            )
+            shown = {"s": "男" if number.sex == "M" else "女"}
+            row.error("sex", _("性别与身份证号不符（身份证号显示为%(s)s）") % shown)
         if values["birth_date"] and values["birth_date"] != birth:
-            row.error(
-                "birth_date",
-                _("出生日期与身份证号不符（身份证号显示为%(d)s）") % {"d": birth.isoformat()},
-            )
+            shown = {"d": birth.isoformat()}
+            row.error("birth_date", _("出生日期与身份证号不符（身份证号显示为%(d)s）") % shown)
         self._dates(row, birth)
         existing = self.existing.get(plan.index)
         if existing is not None:
             plan.existing = existing
             if self.scope_path and not existing.org_path.startswith(self.scope_path):
-                row.error(
-                    "id_number",
-                    _(
-                        "该人员已在其他单位登记，不能导入；如人员已迁入本地，请联系原登记单位办理移交"
-                    ),
-                )
+                row.error("id_number", _("该人员已在其他单位登记，不能导入；如人员已迁入本地，请联系原登记单位办理移交"))  # fmt: skip
                 return
-            if (
-                plan.unit
-                and not existing.org_path.startswith(plan.unit.path)
-                and not plan.unit.path.startswith(existing.org_path)
-            ):
-                row.error(
-                    "unit",
-                    _("该人员现由其他村（社区）负责，与表中责任单位不同；变更责任单位请办理移交"),
-                )
+            # The sheet may name the village of a person kept in one of its grids, or
+            # the reverse; another unit altogether is a transfer, not an import.
+            unit = plan.unit
+            if unit and not (existing.org_path.startswith(unit.path) or unit.path.startswith(existing.org_path)):  # fmt: skip
+                row.error("unit", _("该人员现由其他村（社区）负责，与表中责任单位不同；变更责任单位请办理移交"))  # fmt: skip
         self._measure(row)
         if not row.ok:
             return
@@ -614,11 +522,8 @@ class PersonImport(ImportSpec):
                     codes.get(text.zfill(2)) if text.isdigit() else None
                 )
             if code is None:
-                row.error(
-                    key,
-                    _("无法识别的%(l)s“%(v)s”，可填：%(c)s")
-                    % {"l": label, "v": text, "c": codes.choices()},
-                )
+                shown = {"l": label, "v": text, "c": codes.choices()}
+                row.error(key, _("无法识别的%(l)s“%(v)s”，可填：%(c)s") % shown)
             else:
                 values[key] = code
         if values["drug_types"] is not None and self.drugs:
@@ -627,11 +532,8 @@ class PersonImport(ImportSpec):
                 code = self.drugs.get(part)
                 (found if code else unknown).append(code or part)
             if unknown:
-                row.error(
-                    "drug_types",
-                    _("无法识别的毒品种类“%(v)s”，可填：%(c)s")
-                    % {"v": "、".join(unknown), "c": self.drugs.choices()},
-                )
+                shown = {"v": "、".join(unknown), "c": self.drugs.choices()}
+                row.error("drug_types", _("无法识别的毒品种类“%(v)s”，可填：%(c)s") % shown)
             values["drug_types"] = sorted(set(found))
 
     def _dates(self, row: ImportRow, birth: date | None) -> None:
@@ -648,11 +550,8 @@ class PersonImport(ImportSpec):
 
     def _measure(self, row: ImportRow) -> None:
         values, plan = row.values, row.context
-        kind, decision, report_in = (
-            values["measure_kind"],
-            values["decision_date"],
-            values["report_in_date"],
-        )
+        kind, decision = values["measure_kind"], values["decision_date"]
+        report_in = values["report_in_date"]
         if kind in (None, "none"):
             if decision or report_in:
                 row.error("measure_kind", _("填写了决定日期或报到日期，请同时填写管控措施"))
@@ -689,21 +588,16 @@ class PersonImport(ImportSpec):
                         % {"d": other.report_in_date.isoformat()},
                     )
                 return
-        if kind in EXCLUSIVE:
+        if kind in services.EXCLUSIVE:
             begin, end = anchor or decision, planned
             for other in existing:
-                if other.kind not in EXCLUSIVE:
+                if other.kind not in services.EXCLUSIVE:
                     continue
                 o_start = other.report_in_date or other.start_date or other.decision_date
                 o_end = other.ended_on or other.planned_end
                 if (o_end is None or begin < o_end) and (end is None or o_start < end):
-                    row.error(
-                        "measure_kind",
-                        _(
-                            "与已有的%(k)s（%(d)s起）时间重叠；如系转为新措施，请先在人员页面结束原措施"
-                        )
-                        % {"k": other.get_kind_display(), "d": o_start.isoformat()},
-                    )
+                    shown = {"k": other.get_kind_display(), "d": o_start.isoformat()}
+                    row.error("measure_kind", _("与已有的%(k)s（%(d)s起）时间重叠；如系转为新措施，请先在人员页面结束原措施") % shown)  # fmt: skip
                     return
         if plan is not None:
             plan.new_measure = measure
