@@ -537,3 +537,41 @@ def test_the_person_page_section_loads_the_follow_up_after_the_page(client, pers
     body = client.get(reverse("people:detail", kwargs={"pk": person.pk})).content.decode()
     assert reverse("people:followup_panel", kwargs={"pk": person.pk}) in body
     assert reverse("people:followup", kwargs={"pk": person.pk}) in body
+
+
+def test_the_follow_up_page_costs_the_same_queries_however_long_the_history(client, personas):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    person = under_detox(personas.cadre_a, personas.territory.grid_a, reported_days_ago=300)
+    today = timezone.localdate()
+    sign_in(client, personas.grid_worker)
+    url = reverse("people:followup_panel", kwargs={"pk": person.pk})
+
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    def add(days):
+        test_on(personas.grid_worker, person, today - timedelta(days=days))
+        followup.record_visit(
+            actor=personas.grid_worker,
+            person=person,
+            kind="help",
+            visited_on=today - timedelta(days=days),
+            help_kind="welfare",
+        )
+        followup.record_absence(
+            actor=personas.grid_worker,
+            person=person,
+            left_on=today - timedelta(days=days),
+            returned_on=today - timedelta(days=days - 1),
+            authorised=True,
+        )
+
+    add(200)
+    few = queries()
+    for days in (150, 120, 90, 60, 30, 20, 10):
+        add(days)
+    assert queries() == few

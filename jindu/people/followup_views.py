@@ -23,6 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from jindu.codes import registry
 from jindu.core.access import require
 from jindu.core.excel import Column, Exporter, export_response
 from jindu.core.masking import mask, mask_id_number
@@ -94,8 +95,6 @@ class VisitForm(forms.Form):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from jindu.codes import registry
-
         super().__init__(*args, **kwargs)
         current = self.data.get("help_kind") if self.is_bound else None
         self.fields["help_kind"].choices = [
@@ -326,6 +325,7 @@ def person_followup(person: Person, today: date) -> dict[str, Any]:
     visits = list(person.visits.select_related("recorded_by").order_by("-visited_on", "-id"))
     absences = list(person.absences.order_by("-left_on", "-id"))
     flags = flags_for(person, today=today, policy=policy, measure=measure, absences=absences)
+    help_labels = registry.labels(followup.HELP_KINDS) if any(v.help_kind for v in visits) else {}
     schedule = None
     if measure is not None and measure.kind in SCHEDULED_KINDS and is_running(measure, today):
         schedule = _schedule(person, measure, tests, visits, policy, today)
@@ -338,7 +338,7 @@ def person_followup(person: Person, today: date) -> dict[str, Any]:
         "breach": _breach_counts(measure, absences, policy, today) if schedule else None,
         "tests": [(t, _result_label(t.result)) for t in tests[:RECENT]],
         "tests_more": max(len(tests) - RECENT, 0),
-        "visits": [(v, _help_label(v)) for v in visits[:RECENT]],
+        "visits": [(v, help_labels.get(v.help_kind, v.help_kind)) for v in visits[:RECENT]],
         "visits_more": max(len(visits) - RECENT, 0),
         "absences": [(a, mask("address", a.destination)) for a in absences[:RECENT]],
         "open_absence": next((a for a in absences if a.returned_on is None), None),
@@ -349,12 +349,6 @@ def person_followup(person: Person, today: date) -> dict[str, Any]:
 def _result_label(result: str) -> str:
     # The result is encrypted, so the model field carries no choices to display.
     return str(DrugTest.Result(result).label) if result in DrugTest.Result.values else result
-
-
-def _help_label(visit: Visit) -> str:
-    from jindu.codes import registry
-
-    return registry.label(followup.HELP_KINDS, visit.help_kind) if visit.help_kind else ""
 
 
 def _schedule(
