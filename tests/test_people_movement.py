@@ -456,3 +456,17 @@ def test_moving_a_village_rewrites_every_path_and_moves_its_people_between_cadre
         .filter(pk=person.pk)
         .exists()
     )
+
+
+def test_a_hand_over_inside_another_township_stays_out_of_sight(client, personas):
+    t = personas.territory
+    person = make_person(personas.cadre_b, t.village_b, name="乙内移交")
+    transfer = movement.transfer_person(
+        actor=personas.cadre_b, person=person, to_unit=t.grid_b, transferred_on=TODAY()
+    )
+    assert not movement.transfers_for(personas.cadre_a).filter(pk=transfer.pk).exists()
+    sign_in(client, personas.cadre_a)
+    assert "乙内移交" not in client.get(reverse("people:transfers")).content.decode()
+    sign_in(client, personas.cadre_b)
+    page = client.get(reverse("people:transfers")).content.decode()
+    assert "乙内移交" in page and "辖区内调整" in page
