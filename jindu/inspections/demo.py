@@ -127,7 +127,7 @@ def demo_venues(ctx: DemoContext, actor: Any, today: date) -> dict[str, int]:
     rules = InspectionRules.current()
     period = venue_period(today, rules.venue_period_months)
     places = _places(ctx)
-    count = min(VENUES_WANTED, max(12, 8 * len(ctx.villages)))
+    count = min(VENUES_WANTED, max(12, 4 * len(ctx.villages)))
     tally: dict[str, int] = {}
     for number, kind in enumerate(_kinds(rng, count)):
         unit = rng.choice(places[number % len(places)])
