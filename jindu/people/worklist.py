@@ -1,5 +1,4 @@
-"""Worklists: "my people" for a worker and the township's overdue list, and one
-person's follow-up.
+"""Worklists: "my people" for a worker and the township's overdue list.
 
 What is due and overdue is computed here at query time from dates, never
 stored. A list is built in a fixed number of queries whatever its length:
@@ -8,9 +7,9 @@ stored. A list is built in a fixed number of queries whatever its length:
    measure's kind, anchor and end);
 2. those measures' own rows (counts of evaded and refused tests, report-in);
 3. the tests since each measure's anchor inside a recent window that holds the
-   current and the previous test period, newest first; results are decrypted
-   only where they could be something else than a test carried out (a
-   measure with evaded or refused tests, or a test not linked to it), and only
+   current and the previous test period, newest first; a result is decrypted
+   only where it could be anything but a test carried out (a measure with
+   evaded or refused tests, or a test not linked to the measure), and only
    until each person's latest test carried out is found;
 4. for the few with no test carried out in that window, their older tests;
 5. the latest half-year summary and yearly assessment per person (one grouped

@@ -112,3 +112,45 @@ def test_the_visit_form_asks_for_the_kind_of_help_only_for_help_given(
     page.wait_for_url(live_server.url + reverse("people:followup", kwargs={"pk": person.pk}))
     assert "就业帮扶" in page.locator("#jd-visits").inner_text()
     assert watched.problems() == []
+
+
+def test_the_township_overdue_list_and_the_policy_page_on_a_desktop(
+    open_page, live_server, personas
+):
+    from tests.browser.conftest import DESKTOP
+
+    t = personas.territory
+    under_detox(personas.cadre_a, t.grid_a, reported_days_ago=75, name="孙逾期")
+    under_detox(personas.cadre_a, t.village_a, reported_days_ago=40, name="李漏检")
+    under_detox(personas.cadre_b, t.grid_b, reported_days_ago=75, name="乙镇人")
+    watched = open_page(DESKTOP)
+    page = watched.page
+
+    def sign_in(username):
+        page.goto(live_server.url + reverse("accounts:login"))
+        page.locator("input[name=username]").fill(username)
+        page.locator("input[name=password]").fill(PASSWORD)
+        page.get_by_role("button", name="登录", exact=True).click()
+        page.wait_for_url(live_server.url + reverse("portal:home"))
+
+    sign_in("cadre_a")
+    page.locator("#jd-sidenav").get_by_role("link", name="逾期及需关注").click()
+    page.wait_for_url(live_server.url + reverse("people:overdue"))
+    rows = page.locator(".jd-overdue-row")
+    assert rows.count() == 2
+    assert "乙镇人" not in page.content()
+    watched.screenshot("overdue-1-by-village")
+    page.get_by_role("link", name="按紧急程度").click()
+    assert page.locator(".jd-overdue-row").first.inner_text().startswith("孙逾期")
+    watched.screenshot("overdue-2-by-urgency")
+    page.get_by_role("button", name="用户菜单").click()
+    page.get_by_role("button", name="退出").click()
+
+    sign_in("county_officer")
+    page.goto(live_server.url + reverse("people:policy"))
+    page.locator("input[name=lost_contact_days]").fill("400")
+    page.get_by_role("button", name="保存").click()
+    assert "不能大于365" in page.locator("#id_lost_contact_days_errors").inner_text()
+    assert page.locator("input[name=lost_contact_days]").input_value() == "400"
+    watched.screenshot("policy-1-refused")
+    assert watched.problems() == []
