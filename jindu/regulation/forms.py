@@ -35,6 +35,18 @@ def apply_errors(form: forms.Form, error: ValidationError) -> None:
             form.add_error(None, message)
 
 
+class Form(forms.Form):
+    """A form whose empty required fields say which in plain words (请填写…/请选择…)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.ChoiceField):
+                field.error_messages["required"] = _("请选择%(label)s") % {"label": field.label}
+            else:
+                field.error_messages["required"] = _("请填写%(label)s") % {"label": field.label}
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -84,7 +96,7 @@ def place_choices(user: Any) -> list[tuple[int, str]]:
     return [(u.pk, ("　" if u.level == Level.VILLAGE else "") + u.name) for u in units]
 
 
-class UnitForm(forms.Form):
+class UnitForm(Form):
     name = forms.CharField(label=_("单位名称"), max_length=100)
     credit_code = forms.CharField(label=_("统一社会信用代码"), max_length=18, required=False)
     kind = forms.ChoiceField(label=_("单位类别"))
@@ -111,7 +123,7 @@ class UnitForm(forms.Form):
             self.initial["registered_on"] = timezone.localdate()
 
 
-class LicenceForm(forms.Form):
+class LicenceForm(Form):
     kind = forms.ChoiceField(label=_("证件种类"))
     number = forms.CharField(label=_("证件编号"), max_length=60)
     issuer = forms.CharField(label=_("发证机关"), max_length=100, required=False)
@@ -124,7 +136,7 @@ class LicenceForm(forms.Form):
         self.fields["kind"].choices = code_choices("licence_kind", blank="—", current=current_kind)
 
 
-class AllowanceForm(forms.Form):
+class AllowanceForm(Form):
     substance = forms.TypedChoiceField(label=_("品种"), coerce=int)
     yearly_quantity = quantity_field(
         _("年度核定购买量"), required=False, help_text=_("按品种的计量单位填写；不填为不限")
@@ -145,7 +157,7 @@ class AllowanceForm(forms.Form):
         ]
 
 
-class ContactForm(forms.Form):
+class ContactForm(Form):
     name = forms.CharField(label=_("姓名"), max_length=50)
     title = forms.CharField(label=_("职务"), max_length=50, required=False)
     phone = forms.CharField(
@@ -170,7 +182,7 @@ class ItemSelect(forms.Select):
         return option
 
 
-class EntryForm(forms.Form):
+class EntryForm(Form):
     substance = forms.TypedChoiceField(label=_("品种"), coerce=int, widget=ItemSelect)
     kind = forms.ChoiceField(label=_("类型"), choices=[("", "—"), *EntryKind.choices])
     occurred_on = date_field(_("日期"))
@@ -202,11 +214,11 @@ class EntryForm(forms.Form):
                 self.initial.setdefault("measure_unit", items[0].unit)
 
 
-class VoidForm(forms.Form):
+class VoidForm(Form):
     reason = forms.CharField(label=_("作废原因"), max_length=200)
 
 
-class ReportedForm(forms.Form):
+class ReportedForm(Form):
     reported_on = date_field(_("报告日期"))
 
 
@@ -216,7 +228,7 @@ def last_year_to(today: date) -> Period:
     return Period(period.start, period.end, str(_("近一年")))
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(Form):
     """A year, a quarter of a year, a month, or the last twelve months (the default)."""
 
     year = forms.IntegerField(label=_("年份"), required=False, min_value=2000, max_value=2100)
@@ -235,7 +247,7 @@ class PeriodForm(forms.Form):
         return Period.year(year)
 
 
-class UnitFilterForm(forms.Form):
+class UnitFilterForm(Form):
     place = forms.TypedChoiceField(label=_("所在地"), coerce=int, required=False, empty_value=None)
     kind = forms.ChoiceField(label=_("单位类别"), required=False)
     department = forms.TypedChoiceField(
@@ -288,7 +300,7 @@ class UnitFilterForm(forms.Form):
         return result
 
 
-class FindingFilterForm(forms.Form):
+class FindingFilterForm(Form):
     kind = forms.ChoiceField(
         label=_("问题类型"), required=False, choices=[("", _("全部")), *FindingKind.choices]
     )
@@ -306,7 +318,7 @@ class FindingFilterForm(forms.Form):
     unit = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
-class AssignForm(forms.Form):
+class AssignForm(Form):
     assignee = forms.ChoiceField(label=_("交由"))
 
     def __init__(
@@ -320,7 +332,7 @@ class AssignForm(forms.Form):
         self.fields["assignee"].choices = choices
 
 
-class CloseForm(forms.Form):
+class CloseForm(Form):
     note = forms.CharField(
         label=_("办结说明"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
     )
@@ -348,7 +360,7 @@ class CampaignForm(UnitFilterForm):
         return chosen
 
 
-class CheckForm(forms.Form):
+class CheckForm(Form):
     checked_on = date_field(_("检查日期"))
     checkers = forms.CharField(label=_("检查人员"), max_length=100, help_text=_("多人用顿号分隔"))
     result = forms.ChoiceField(label=_("检查结果"))
@@ -363,7 +375,7 @@ class CheckForm(forms.Form):
             self.initial.setdefault("checked_on", timezone.localdate())
 
 
-class SubstanceForm(forms.Form):
+class SubstanceForm(Form):
     code = forms.CharField(label=_("编号"), max_length=20, help_text=_("如 P2-12；字母、数字和“-”"))
     name = forms.CharField(label=_("品种名称"), max_length=100)
     aliases = forms.CharField(label=_("别名"), max_length=200, required=False)
@@ -400,7 +412,7 @@ class SubstanceForm(forms.Form):
             del self.fields["active"]
 
 
-class PolicyForm(forms.Form):
+class PolicyForm(Form):
     licence_warning_days = forms.IntegerField(
         label=_("证件到期提前提醒天数"), min_value=1, max_value=365
     )
