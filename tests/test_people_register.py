@@ -278,3 +278,26 @@ def test_the_leader_reads_nothing_and_registers_nothing(client, personas, territ
     assert client.get(CREATE).status_code == 403
     assert client.post(CREATE, _form(territory.village_a)).status_code == 403
     assert not Person.objects.exists()
+
+
+def test_a_large_subtree_is_narrowed_to_a_township_before_the_form(
+    client, personas, territory, monkeypatch
+):
+    from jindu.people import views
+
+    monkeypatch.setattr(views, "UNIT_CHOICES_MAX", 2)
+    sign_in(client, personas.county_officer)
+    page = client.get(CREATE).content.decode()
+    assert f"{CREATE}?under={territory.township_a.pk}" in page
+    assert f"{CREATE}?under={territory.township_b.pk}" in page
+    response = client.get(CREATE, {"under": territory.village_a.pk})
+    choices = dict(response.context["form"].fields["org_unit"].choices)
+    assert set(choices.values()) - {"请选择村（社区）或网格"} == {"甲一村", "\u3000甲一村第一网格"}
+    response = client.post(f"{CREATE}?under={territory.village_a.pk}", _form(territory.grid_a))
+    assert response.status_code == 302
+    assert Person.objects.get().org_unit == territory.grid_a
+
+
+def test_narrowing_outside_the_scope_answers_404(client, personas, territory):
+    sign_in(client, personas.cadre_a)
+    assert client.get(CREATE, {"under": territory.township_b.pk}).status_code == 404

@@ -458,3 +458,24 @@ def test_sections_that_exist_are_included(client, personas, territory, monkeypat
     sign_in(client, personas.cadre_a)
     response = client.get(reverse("people:detail", args=[person.pk]))
     assert "people/_flags.html" in [t.name for t in response.templates]
+
+
+# ------------------------------------------------------------------ the unit chooser
+
+
+def test_the_unit_chooser_opens_the_chosen_units_children(client, personas, people):
+    territory = personas.territory
+    sign_in(client, personas.county_officer)
+    options = client.get(LIST).context["unit_options"]
+    assert [o["unit"].name for o in options if o["depth"] > 0] == ["甲镇", "乙镇"]
+    options = client.get(LIST, {"unit": territory.village_a.pk}).context["unit_options"]
+    names = [(o["unit"].name, o["selected"]) for o in options if o["depth"] > 0]
+    assert names == [("甲镇", False), ("甲一村", True), ("甲一村第一网格", False)]
+
+
+def test_the_unit_chooser_lists_the_way_down_and_one_level_of_children(client, personas, people):
+    """Never the whole subtree: a province has tens of thousands of units."""
+    sign_in(client, personas.county_officer)
+    response = client.get(LIST, {"unit": personas.territory.township_a.pk})
+    names = [o["unit"].name for o in response.context["unit_options"]]
+    assert names == ["青岚县", "甲镇", "甲一村"]

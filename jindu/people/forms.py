@@ -12,10 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from jindu.codes import registry
 from jindu.core.masking import mask
 from jindu.orgs.models import OrgUnit
-from jindu.people import idnumber
+from jindu.people import idnumber, selectors
 from jindu.people.models import FollowUpPolicy, Measure, Person
 from jindu.people.selectors import FLAG_CHOICES, PersonFilter
-from jindu.people.services import RESPONSIBLE_LEVELS
 from jindu.people.status import Status
 
 
@@ -58,11 +57,17 @@ class UnitChoiceField(forms.ModelChoiceField):
 
 
 def unit_field(
-    user: Any, *, responsible: bool, required: bool, label: Any, empty_label: Any
+    user: Any,
+    *,
+    required: bool,
+    label: Any,
+    empty_label: Any,
+    responsible_under: OrgUnit | None = None,
 ) -> UnitChoiceField:
-    qs = OrgUnit.objects.for_user(user).filter(active=True).order_by("path")
-    if responsible:
-        qs = qs.filter(level__in=RESPONSIBLE_LEVELS)
+    if responsible_under is not None:
+        qs = selectors.responsible_units(user, responsible_under)
+    else:
+        qs = OrgUnit.objects.for_user(user).filter(active=True).order_by("path")
     field = UnitChoiceField(
         queryset=qs,
         required=required,
@@ -73,7 +78,8 @@ def unit_field(
             "invalid_choice": _("所选单位不存在或不在您的管辖范围内"),
         },
     )
-    field.base_depth = user.org_unit.depth if user.org_unit_id else 0
+    top = responsible_under or user.org_unit
+    field.base_depth = top.depth if top is not None else 0
     return field
 
 
@@ -104,9 +110,10 @@ class ListFilterForm(forms.Form):
 
     def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Only looked up by its value; the page draws its options with
+        # ``selectors.unit_options``, never from this field's whole queryset.
         self.fields["unit"] = unit_field(
             user,
-            responsible=False,
             required=False,
             label=_("单位（含下级）"),
             empty_label=_("（全部单位）"),
@@ -241,7 +248,14 @@ class PersonForm(forms.Form):
         label=_("备注"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, user: Any, *args: Any, person: Person | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        user: Any,
+        *args: Any,
+        person: Person | None = None,
+        under: OrgUnit | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.person = person
         self.converted_from_15 = False
         if person is not None and "initial" not in kwargs:
@@ -264,7 +278,7 @@ class PersonForm(forms.Form):
         if person is None:
             self.fields["org_unit"] = unit_field(
                 user,
-                responsible=True,
+                responsible_under=under or user.org_unit,
                 required=True,
                 label=_("责任单位"),
                 empty_label=_("请选择村（社区）或网格"),

@@ -141,6 +141,46 @@ def filtered(
     return qs.order_by("org_path", "id")
 
 
+# ------------------------------------------------------------------ choosing a unit
+
+
+def unit_options(user: Any, chosen: OrgUnit | None) -> list[dict[str, Any]]:
+    """The unit chooser's options: the way down from the user's unit to the chosen one,
+    and the chosen one's children.
+
+    A province holds tens of thousands of units, too many for one list: choosing a
+    unit opens its children, so any unit of the subtree is a few choices away.
+    """
+    own = user.org_unit
+    base = chosen or own
+    chain = [a for a in base.ancestors() if a.path.startswith(own.path)] + [base]
+    options = [
+        {"unit": unit, "depth": unit.depth - own.depth, "selected": unit == chosen}
+        for unit in chain
+    ]
+    children = OrgUnit.objects.filter(parent=base, active=True).order_by(
+        "sort_order", "division_code", "name", "id"
+    )
+    options += [
+        {"unit": unit, "depth": unit.depth - own.depth, "selected": False} for unit in children
+    ]
+    for option in options:
+        option["indent"] = "\u3000" * max(option["depth"], 0)
+    return options
+
+
+def responsible_units(user: Any, under: OrgUnit) -> QuerySet[OrgUnit]:
+    """Villages and grids of ``under`` that a person may be made the responsibility of."""
+    from jindu.people.services import RESPONSIBLE_LEVELS
+
+    return (
+        OrgUnit.objects.for_user(user)
+        .within(under.path)
+        .filter(level__in=RESPONSIBLE_LEVELS, active=True)
+        .order_by("path")
+    )
+
+
 # ------------------------------------------------------------------ keyset pages
 
 _CURSOR = re.compile(r"^(/(?:\d+/)+),(\d{1,18})$")

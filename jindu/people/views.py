@@ -28,6 +28,7 @@ from jindu.core.excel import export_response
 from jindu.core.masking import mask
 from jindu.core.roles import Perm
 from jindu.core.scoping import get_in_scope_or_404
+from jindu.orgs.models import OrgUnit
 from jindu.people import idnumber, selectors, services
 from jindu.people.exports import PersonExporter
 from jindu.people.forms import (
@@ -43,8 +44,21 @@ from jindu.people.forms import (
 )
 from jindu.people.models import FollowUpPolicy, Measure, Person
 from jindu.people.rules import flags_for
-from jindu.people.status import status_on
+from jindu.people.status import Status, status_on
 
+# More villages and grids than this in the user's subtree and the register form
+# asks for a township (or county) first.
+UNIT_CHOICES_MAX = 2000
+# Badge colours of the statuses in the list (as ``_status.html`` draws them on a
+# person's page); a measure running is the default.
+STATUS_BADGE = {
+    Status.DIED: "text-bg-secondary",
+    Status.MOVED_AWAY: "text-bg-secondary",
+    Status.ABSTINENT: "text-bg-success",
+    Status.NOT_UNDER_MEASURE: "text-bg-light border",
+    Status.ISOLATION: "text-bg-dark",
+    Status.CUSTODY: "text-bg-dark",
+}
 # Sections other parts of the register add to a person's page; a missing one is skipped.
 SECTIONS = (
     "people/followup/_person_section.html",
@@ -78,9 +92,7 @@ def _list_state(request: HttpRequest) -> tuple[ListFilterForm, selectors.PersonF
     return form, form.to_filter()
 
 
-def _list_page(
-    request: HttpRequest, *, search_form: IdSearchForm | None = None, status: int = 200
-) -> HttpResponse:
+def _list_page(request: HttpRequest, *, search_form: IdSearchForm | None = None) -> HttpResponse:
     user = request.user
     today = timezone.localdate()
     form, filters = _list_state(request)
@@ -95,16 +107,20 @@ def _list_page(
         size=selectors.PAGE_SIZE,
         confirm=selectors.confirmed_flags(filters),
     )
-    rows = [
-        {
-            "person": p,
-            "age": idnumber.age_on(p.birth_date, today),
-            "masked_id": mask("id_number", p.id_number),
-            "status": status_on(p, today, policy.abstinence_years),
-            "flags": [*page.flags[p.pk].labels(), *selectors.plain_flags(p, today)],
-        }
-        for p in page.rows
-    ]
+    rows = []
+    for p in page.rows:
+        state = status_on(p, today, policy.abstinence_years)
+        rows.append(
+            {
+                "person": p,
+                "url": reverse("people:detail", args=[p.pk]),
+                "age": idnumber.age_on(p.birth_date, today),
+                "masked_id": mask("id_number", p.id_number),
+                "status": state,
+                "status_class": STATUS_BADGE.get(state, "text-bg-primary"),
+                "flags": [*page.flags[p.pk].labels(), *selectors.plain_flags(p, today)],
+            }
+        )
     query = request.GET.copy()
     for key in ("after", "before"):
         query.pop(key, None)
@@ -114,6 +130,7 @@ def _list_page(
         {
             "filter_form": form,
             "filters": filters,
+            "unit_options": selectors.unit_options(user, filters.unit),
             "search_form": search_form or IdSearchForm(),
             "export_form": ExportForm(),
             "rows": rows,
@@ -123,7 +140,6 @@ def _list_page(
             "can_reveal": user.has_jindu_perm(Perm.PERSONAL_REVEAL),
             "today": today,
         },
-        status=status,
     )
 
 
@@ -199,6 +215,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         for field, label in services.REVEALABLE.items()
     ]
     labels = registry.labels("drug_type")
+    status = status_on(person, today, policy.abstinence_years)
     return render(
         request,
         "people/detail.html",
@@ -206,7 +223,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "person": person,
             "identity": identity,
             "age": idnumber.age_on(person.birth_date, today),
-            "status": status_on(person, today, policy.abstinence_years),
+            "status": status,
             "flags": flags_for(person, today=today, policy=policy),
             "plain_flags": selectors.plain_flags(person, today),
             "measures": list(person.measures.order_by("-decision_date", "-id")),
@@ -257,7 +274,19 @@ def reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def create(request: HttpRequest) -> HttpResponse:
     user = request.user
-    form = PersonForm(user, request.POST or None)
+    under = user.org_unit
+    if request.GET.get("under"):
+        under = get_in_scope_or_404(OrgUnit, user, pk=request.GET["under"])
+    candidates = selectors.responsible_units(user, under)
+    if candidates[: UNIT_CHOICES_MAX + 1].count() > UNIT_CHOICES_MAX:
+        # Too many villages and grids for one list: narrow down to a township first.
+        children = OrgUnit.objects.filter(parent=under, active=True).order_by(
+            "sort_order", "division_code", "name", "id"
+        )
+        return render(
+            request, "people/person_unit_step.html", {"under": under, "children": children}
+        )
+    form = PersonForm(user, request.POST or None, under=under)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -279,7 +308,9 @@ def create(request: HttpRequest) -> HttpResponse:
                     % {"masked": mask("id_number", person.id_number)},
                 )
             return redirect("people:detail", pk=person.pk)
-    return render(request, "people/person_form.html", {"form": form, "person": None})
+    return render(
+        request, "people/person_form.html", {"form": form, "person": None, "under": under}
+    )
 
 
 @require(Perm.RECORD_WRITE)
