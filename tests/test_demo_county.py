@@ -91,9 +91,26 @@ def test_sizes_out_of_range_are_refused(townships, villages):
 
 
 # ---------------------------------------------------------------- the steps, in the database
+BUILTIN_STEPS = {"territory", "departments", "accounts"}
+
+
 @pytest.fixture
-def small_demo(db):
+def builtin_only(monkeypatch):
+    """The demo's own steps; the areas' steps have their own tests, and one below runs all."""
+    kept = {name: step for name, step in steps._STEPS.items() if name in BUILTIN_STEPS}
+    monkeypatch.setattr(steps, "_STEPS", kept)
+
+
+@pytest.fixture
+def small_demo(db, builtin_only):
     return builder.generate(seed=5, townships=3, villages=8, log=_Discard())
+
+
+def test_every_registered_step_builds_a_small_county_and_the_audit_chain_holds(db):
+    accounts = builder.generate(seed=5, townships=2, villages=3, log=_Discard())
+    assert len(accounts) >= len(Role) + 2
+    assert DemoMarker.objects.get().steps == [s.name for s in steps.registered_steps()]
+    assert verify().ok
 
 
 class _Discard:
@@ -177,7 +194,7 @@ def registry(monkeypatch):
     return steps
 
 
-def test_a_later_step_runs_after_the_builtin_ones_and_sees_their_work(registry, db):
+def test_a_later_step_runs_after_the_builtin_ones_and_sees_their_work(builtin_only, registry, db):
     seen = {}
 
     def count_grids(ctx):
