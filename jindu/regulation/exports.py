@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from jindu.codes import registry
 from jindu.core.excel import Column, Exporter
-from jindu.regulation.models import Finding, RegulatedUnit
+from jindu.regulation.models import EntryKind, Finding, RegulatedUnit
 from jindu.regulation.selectors import ItemBook
 
 STATUS_LABELS = {"open": "待交办", "assigned": "跟进中", "closed": "已办结"}
@@ -98,6 +98,7 @@ class LedgerExporter(Exporter):
 
     def rows(self) -> Iterable[Sequence[Any]]:
         labels = registry.labels("measure_unit")
+        kinds = dict(EntryKind.choices)
         for item in self.books:
             yield (
                 item.substance.name,
@@ -121,7 +122,7 @@ class LedgerExporter(Exporter):
                     yield (
                         item.substance.name,
                         e.occurred_on,
-                        e.get_kind_display(),
+                        kinds[e.kind],
                         e.counterparty_name,
                         e.document_no,
                         e.entered_quantity,

@@ -317,7 +317,8 @@ class LedgerEntry(ScopedModel):
     scope_department_field = "unit__department"
 
     class Meta:
-        ordering = ["unit", "substance", "occurred_on", "id"]
+        # Not by unit: that would join the unit's own ordering into every query.
+        ordering = ["occurred_on", "id"]
         verbose_name = "台账记录"
         indexes = [
             path_index("regulation_ledgerentry"),

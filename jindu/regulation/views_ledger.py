@@ -4,6 +4,7 @@ loading lines from a sheet."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -12,11 +13,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from jindu.codes import registry
 from jindu.core.access import require
 from jindu.core.excel import export_response
 from jindu.core.roles import Perm
@@ -25,7 +27,7 @@ from jindu.orgs.views_import import ImportPages
 from jindu.regulation import ledger, selectors
 from jindu.regulation.exports import LedgerExporter
 from jindu.regulation.forms import EntryForm, ReportedForm, VoidForm, apply_errors
-from jindu.regulation.models import EntryKind, LedgerEntry, Substance
+from jindu.regulation.models import INFLOWS, EntryKind, LedgerEntry, Substance
 from jindu.regulation.views import unit_or_404
 
 
@@ -43,6 +45,119 @@ def _item(request: HttpRequest, items: list[Substance]) -> int | None:
     except ValueError:
         return None
     return wanted if any(s.pk == wanted for s in items) else None
+
+
+def qty(value: Decimal | None) -> str:
+    """A quantity as the ledger shows it: no trailing zeros, no exponent."""
+    if value is None:
+        return ""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _row_html(
+    e: selectors.BookEntry, line: selectors.BookLine, words: dict[str, str], links: dict[str, str]
+) -> str:
+    anchor = e.kind in (EntryKind.OPENING, EntryKind.COUNT)
+    difference = qty(line.difference) if line.difference else ""
+    if e.voided:
+        css = ' class="text-decoration-line-through text-body-secondary"'
+    elif difference:
+        css = ' class="table-danger"'
+    else:
+        css = ""
+    party = escape(e.counterparty_name)
+    if e.notes:
+        party += f' <span class="text-body-secondary">{escape(e.notes)}</span>'
+    if e.voided:
+        party += f' <span class="badge text-bg-secondary">{words["voided"]}：{escape(e.void_reason)}</span>'
+    if anchor:
+        amounts = ""
+        if e.kind == EntryKind.COUNT and line.expected is not None:
+            amounts = f"{words['book']} {qty(line.expected)}"
+        if difference:
+            amounts += f' <strong class="text-danger">{words["difference"]} {difference}</strong>'
+        amounts = f'<td class="text-end small" colspan="2">{amounts}</td>'
+    elif e.kind in INFLOWS:
+        amounts = f'<td class="text-end small">{qty(e.quantity)}</td><td></td>'
+    else:
+        amounts = f'<td></td><td class="text-end small">{qty(e.quantity)}</td>'
+    report = ""
+    if e.kind == EntryKind.SALE:
+        if e.reported_on:
+            report = f"{e.reported_on.month:02d}-{e.reported_on.day:02d}"
+        elif links and not e.voided:
+            report = f'<a href="{links["reported"].format(e.pk)}">{words["unreported"]}</a>'
+        else:
+            report = words["unreported"]
+    void = ""
+    if links and not e.voided:
+        void = (
+            f'<a class="small text-danger" href="{links["void"].format(e.pk)}">{words["void"]}</a>'
+        )
+    return (
+        f'<tr id="entry-{e.pk}"{css}>'
+        f'<td class="text-nowrap small">{e.occurred_on.month:02d}-{e.occurred_on.day:02d}</td>'
+        f'<td class="text-nowrap small">{words[e.kind]}</td>'
+        f'<td class="small">{party}</td>'
+        f'<td class="small d-none d-md-table-cell">{escape(e.document_no)}</td>'
+        f"{amounts}"
+        f'<td class="text-end small fw-semibold">{qty(line.balance)}</td>'
+        f'<td class="small d-none d-md-table-cell text-nowrap">{report}</td>'
+        f'<td class="text-end">{void}</td></tr>'
+    )
+
+
+def present(books: list[selectors.ItemBook], *, can_write: bool) -> list[dict[str, Any]]:
+    """The books ready for the template, each month's rows already as HTML.
+
+    A busy unit's year is hundreds of rows of nine cells; written here with every
+    user-entered text escaped, they cost a few milliseconds, where the template
+    language would spend most of the page's 50 ms on them.
+    """
+    words = {
+        **{kind: escape(str(label)) for kind, label in EntryKind.choices},
+        "book": escape(_("账面")),
+        "difference": escape(_("差异")),
+        "unreported": escape(_("未报告")),
+        "void": escape(_("作废")),
+        "voided": escape(_("已作废")),
+    }
+    links = {}
+    if can_write:
+        links = {
+            "void": reverse("regulation:entry_void", args=[0]).replace("/0/", "/{}/"),
+            "reported": reverse("regulation:entry_reported", args=[0]).replace("/0/", "/{}/"),
+        }
+    result = []
+    for book in books:
+        months = [
+            {
+                "label": _("%(y)d年%(m)d月") % {"y": month.month.year, "m": month.month.month},
+                "opening": qty(month.opening),
+                "inflow": qty(month.inflow),
+                "outflow": qty(month.outflow),
+                "closing": qty(month.closing),
+                "rows": mark_safe(  # noqa: S308  (every entered text above is escaped)
+                    "".join(_row_html(line.entry, line, words, links) for line in month.lines)
+                ),
+            }
+            for month in book.months
+        ]
+        result.append(
+            {
+                "pk": book.substance.pk,
+                "name": book.substance.name,
+                "unit_label": book.unit_label,
+                "carried": qty(book.carried),
+                "closing": qty(book.closing),
+                "differences": book.differences,
+                "months": months,
+            }
+        )
+    return result
 
 
 @require(Perm.DASHBOARD_VIEW)
@@ -67,10 +182,8 @@ def ledger_page(request: HttpRequest, pk: int) -> HttpResponse:
             "items": items,
             "item": item,
             "books": books,
-            "unit_labels": registry.labels("measure_unit"),
+            "shown": present(books, can_write=can_write),
             "can_write": can_write,
-            "form": EntryForm(items=items) if can_write else None,
-            "sale": EntryKind.SALE,
         },
     )
 
