@@ -455,3 +455,33 @@ def test_command_dry_run_and_all_or_nothing_write_nothing(personas, tmp_path):
             "import", "persons", path, "--user", "cadre_a", "--all-or-nothing", stdout=io.StringIO()
         )
     assert not Person.objects.exists()
+
+
+def test_the_quick_id_number_check_agrees_with_the_register_rules():
+    import random
+
+    from jindu.core.excel_import import CellError
+    from jindu.people import idnumber
+    from jindu.people.importer import _id_number
+
+    rng = random.Random(3)
+    samples = ["00" + ID_A[2:], ID_A[:2] + "0000" + ID_A[6:], ID_A.lower(), f" {ID_A} "]
+    future = timezone.localdate() + timedelta(days=30)
+    samples += [make_id_number(future, 1), make_id_number(date(1899, 12, 31), 1)]
+    samples += ["6211991985023011" + "12", "621199198502301112"]  # 30 February
+    for _ in range(3000):
+        number = make_id_number(
+            date(1950, 1, 1) + timedelta(days=rng.randrange(25000)), rng.randrange(1000)
+        )
+        spot = rng.randrange(18)
+        samples += [number, number[:spot] + rng.choice("0123456789X") + number[spot + 1 :]]
+    for text in samples:
+        try:
+            expected = idnumber.parse(text)
+        except idnumber.IdNumberError as exc:
+            expected = str(exc)
+        try:
+            got = _id_number(text)
+        except CellError as exc:
+            got = str(exc)
+        assert got == expected, text

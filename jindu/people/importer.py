@@ -19,6 +19,7 @@ queries, and the write is a handful of bulk statements through
 from __future__ import annotations
 
 import json
+import operator
 import re
 import time
 from collections.abc import Sequence
@@ -73,11 +74,43 @@ def _today() -> date:
     return _TODAY[1]
 
 
+_WEIGHTED_ZEROS = ord("0") * sum(idnumber.WEIGHTS)
+_BIRTHS: dict[str, date] = {}
+
+
+def _plain_id_number(text: str, today: date) -> idnumber.IdNumber | None:
+    """``idnumber.parse``'s rules for the common case, 18 plain characters (five times
+    faster: a sheet has 100,000); None for anything else, which ``parse`` then judges."""
+    if len(text) != 18 or not text.isascii() or not text[:17].isdigit():
+        return None
+    if text[:2] not in idnumber.PROVINCES or text[2:6] == "0000":
+        return None
+    born = _BIRTHS.get(text[6:14])
+    if born is None:
+        try:
+            born = date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
+        except ValueError:
+            return None
+        _BIRTHS[text[6:14]] = born
+    if born > today or born.year < 1900:
+        return None
+    total = sum(map(operator.mul, text[:17].encode(), idnumber.WEIGHTS)) - _WEIGHTED_ZEROS
+    if idnumber.CHECK[total % 11] != text[17]:
+        return None
+    return idnumber.IdNumber(value=text, birth_date=born, sex="M" if int(text[16]) % 2 else "F")
+
+
 def _id_number(value: Any) -> idnumber.IdNumber:
-    # A number typed into a cell as a number loses nothing up to 15 digits;
+    # ``parse`` normalises what people type (spaces, full-width digits, lower-case x,
+    # a number cell). A number typed as a number loses nothing up to 15 digits;
     # beyond that Excel has rounded it and the check digit will say so.
+    today = _today()
+    if value.__class__ is str:
+        plain = _plain_id_number(value, today)
+        if plain is not None:
+            return plain
     try:
-        return idnumber.parse(code_text(value), today=_today())
+        return idnumber.parse(value, today=today)
     except idnumber.IdNumberError as exc:
         raise CellError(str(exc)) from exc
 
@@ -113,6 +146,24 @@ def _text(limit: int) -> Any:
         return text
 
     return parse
+
+
+def _memo(parse: Any, limit: int = 20_000) -> Any:
+    """A parser that remembers what it made of a text: a register repeats its ethnicities,
+    units, drug names and dates thousands of times. Errors are not remembered."""
+    seen: dict[str, Any] = {}
+
+    def cached(value: Any) -> Any:
+        if value.__class__ is not str:
+            return parse(value)
+        found = seen.get(value, seen)
+        if found is seen:
+            found = parse(value)
+            if len(seen) < limit:
+                seen[value] = found
+        return found
+
+    return cached
 
 
 _FLAGS = {"是": True, "否": False, "有": True, "无": False, "": None}
@@ -168,25 +219,25 @@ FIELDS = (
     Field("sex", "性别", parse=_sex, help=gettext_lazy("可不填，由身份证号推出；填了须一致")),
     Field("birth_date", "出生日期", parse=parse_date,
           help=gettext_lazy("可不填；填了须与身份证号一致")),
-    Field("ethnicity", "民族", parse=clean_text),
+    Field("ethnicity", "民族", parse=_memo(clean_text)),
     Field("household_address", "户籍地", parse=_text(200),
           aliases=("户籍地址", "户籍所在地", "户籍地详址", "户籍住址")),
     Field("current_address", "现住址", parse=_text(200),
           aliases=("居住地址", "现居住地", "现居住地址", "实际居住地", "现住地址")),
     Field("phone", "联系电话", parse=_phone,
           aliases=("手机号码", "手机号", "电话", "联系方式", "电话号码")),
-    Field("unit", "责任单位", required=True, parse=clean_text,
+    Field("unit", "责任单位", required=True, parse=_memo(clean_text),
           aliases=("所属村（社区）", "所属村(社区)", "村（社区）", "村(社区)", "网格", "所属网格",
                    "所属社区", "所属村", "管控单位"),
           help=gettext_lazy("您管辖范围内的村（社区）或网格：名称、“乡镇 村 网格”或12位区划代码")),
-    Field("first_found_on", "初次发现日期", parse=parse_date,
+    Field("first_found_on", "初次发现日期", parse=_memo(parse_date),
           aliases=("首次发现时间", "首次发现日期", "初次发现时间", "发现日期")),
-    Field("drug_types", "滥用毒品种类", parse=split_multi,
+    Field("drug_types", "滥用毒品种类", parse=_memo(split_multi),
           aliases=("毒品种类", "吸食毒品种类", "滥用毒品", "吸食毒品"),
           help=gettext_lazy("可填多种，用顿号、逗号或斜杠隔开")),
-    Field("how_found", "发现方式", aliases=("查获方式", "发现途径"), parse=clean_text),
-    Field("occupation", "职业", parse=_text(50)),
-    Field("employment", "就业状况", aliases=("就业情况", "就业状态"), parse=clean_text),
+    Field("how_found", "发现方式", aliases=("查获方式", "发现途径"), parse=_memo(clean_text)),
+    Field("occupation", "职业", parse=_memo(_text(50))),
+    Field("employment", "就业状况", aliases=("就业情况", "就业状态"), parse=_memo(clean_text)),
     Field("has_driving_licence", "是否持有驾驶证", parse=_flag,
           aliases=("持有驾驶证", "驾驶证", "有无驾驶证")),
     Field("sick_or_disabled", "病残", aliases=("是否病残", "病残情况"), parse=_flag),
@@ -198,8 +249,8 @@ FIELDS = (
     Field("measure_kind", "管控措施", parse=_measure_kind,
           aliases=("措施类型", "措施种类", "当前措施", "戒毒措施", "管控类型"),
           help=gettext_lazy("当前措施：社区戒毒、社区康复、强制隔离戒毒等；无措施可不填")),
-    Field("decision_date", "决定日期", aliases=("措施决定日期", "决定时间"), parse=parse_date),
-    Field("report_in_date", "报到日期", aliases=("报到时间",), parse=parse_date),
+    Field("decision_date", "决定日期", aliases=("措施决定日期", "决定时间"), parse=_memo(parse_date)),
+    Field("report_in_date", "报到日期", aliases=("报到时间",), parse=_memo(parse_date)),
 )
 # fmt: on
 
@@ -705,6 +756,9 @@ class PersonImport(ImportSpec):
         if not rows:
             return 0
         today = self.today
+        # In unit order, as the list reads them: each index then grows at its end
+        # instead of everywhere (a quarter less work for SQLite), and keys follow.
+        rows = sorted(rows, key=lambda row: row.context.unit.path)
         # Keys first, so that the rows can be built and written chunk by chunk with
         # no query in between (a pipeline's inserts run beside the building).
         ids = writer.reserve_ids(Person, len(rows))
