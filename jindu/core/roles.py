@@ -67,6 +67,7 @@ class Perm(StrEnum):
     FOLLOWUP_POLICY = "followup_policy"
     REGULATION_POLICY = "regulation_policy"
     INSPECTION_RULES = "inspection_rules"
+    TARGETS_MANAGE = "targets_manage"
 
 
 _OFFICE_AND_FIELD = {
@@ -95,6 +96,9 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.REGULATION_POLICY: frozenset({Role.COUNTY_OFFICE}),
     # So are the periods of venue checks and the season and minimum of cultivation patrols.
     Perm.INSPECTION_RULES: frozenset({Role.COUNTY_OFFICE}),
+    # Targets and their breakdown, approval of reported values, responsibility letters
+    # and key townships: the county office's, on behalf of the commission.
+    Perm.TARGETS_MANAGE: frozenset({Role.COUNTY_OFFICE}),
 }
 
 # Administrators never hold a capability that shows personal data.
