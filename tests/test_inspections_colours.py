@@ -224,7 +224,10 @@ def test_expiring_letters_are_flagged_and_filtered_in_the_list(personas, client)
     sign_in(client, personas.cadre_a)
     body = client.get(reverse("inspections:venues"), {"letter": "expiring"}).content.decode()
     assert "快到期宾馆" in body and "未签网吧" not in body
-    assert "到期" in body
+    # The flags above the list count every state whatever the filter.
+    assert 'data-letter-state="expiring">即将到期 1<' in body
+    assert 'data-letter-state="missing">未签订 1<' in body
+    assert 'data-letter-state="expired">已过期 0<' in body
 
 
 @pytest.mark.parametrize(

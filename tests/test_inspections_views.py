@@ -152,6 +152,41 @@ def test_a_department_reporter_sees_only_their_departments_venues(personas, clie
 # ------------------------------------------------------------------ venue forms
 
 
+def test_a_venue_a_department_reporter_registers_is_their_departments(personas, client):
+    t = personas.territory
+    sign_in(client, personas.dept_reporter)
+    form = client.get(reverse("inspections:venue_create")).context["form"]
+    assert list(form.fields["department"].queryset) == [t.education_dept]
+    response = client.post(
+        reverse("inspections:venue_create"),
+        {
+            "name": "学校旁网吧",
+            "kind": "internet_cafe",
+            "org_unit": t.village_a.pk,
+            "address": "甲一村5号",
+            "operator_name": "刘老板",
+            "registered_on": "2025-01-01",
+            "department": t.police_dept.pk,
+        },
+    )
+    assert response.context["form"].errors["department"] == ["请从列表中选择"]
+    response = client.post(
+        reverse("inspections:venue_create"),
+        {
+            "name": "学校旁网吧",
+            "kind": "internet_cafe",
+            "org_unit": t.village_a.pk,
+            "address": "甲一村5号",
+            "operator_name": "刘老板",
+            "registered_on": "2025-01-01",
+            "department": t.education_dept.pk,
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert Venue.objects.get().department == t.education_dept
+
+
 def test_a_cadre_registers_a_venue_and_sees_the_phone_masked(personas, client):
     sign_in(client, personas.cadre_a)
     response = client.post(

@@ -128,14 +128,24 @@ def unit_field(
 
 
 def department_field(user: Any) -> forms.ModelChoiceField:
-    return forms.ModelChoiceField(
+    field = forms.ModelChoiceField(
         queryset=departments_for(user).filter(active=True).order_by("sort_order", "id"),
         required=False,
         label=_("监管部门"),
         empty_label=_("（未指定）"),
         help_text=_("负责监管该场所的成员单位，如旅馆归公安、网吧和娱乐场所归文旅"),
-        error_messages={"invalid_choice": _("请从列表中选择")},
+        error_messages={
+            "required": _("请选择监管部门"),
+            "invalid_choice": _("请从列表中选择"),
+        },
     )
+    if user.scoped_to_department:
+        # A department's reporter sees only its own records, so records it writes are its own.
+        field.queryset = field.queryset.filter(pk=user.department_id)
+        field.required = True
+        field.initial = user.department_id
+        field.empty_label = None
+    return field
 
 
 # ------------------------------------------------------------------ photos

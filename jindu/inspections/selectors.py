@@ -230,6 +230,16 @@ def counts_by_township(
     return result
 
 
+def letter_counts(
+    user: Any, situation: Situation, filters: VenueFilter | None = None
+) -> dict[str, int]:
+    """How many of the user's venues have no letter, an expired one or one about to expire."""
+    filters = filters or VenueFilter()
+    qs = venues(user, situation, VenueFilter(**{**filters.__dict__, "letter": ""}))
+    counts = dict(qs.order_by().values_list("letter_state").annotate(n=Count("id")).order_by())
+    return {state.value: counts.get(state.value, 0) for state in LetterState}
+
+
 def totals(rows: list[TownshipCounts]) -> dict[str, int]:
     result = {c.value: 0 for c in Colour}
     for row in rows:

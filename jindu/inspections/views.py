@@ -89,6 +89,7 @@ def venue_list(request: HttpRequest) -> HttpResponse:
         for venue in page.object_list
     ]
     totals = selectors.totals(townships)
+    letters = selectors.letter_counts(user, situation, filters)
     return render(
         request,
         "inspections/venue_list.html",
@@ -103,6 +104,14 @@ def venue_list(request: HttpRequest) -> HttpResponse:
             "total": sum(totals.values()),
             "chart": selectors.chart_data(townships),
             "colours": [colour_badge(c) for c in Colour.values],
+            "letter_flags": [
+                (state, letters[state.value])
+                for state in (
+                    selectors.LetterState.MISSING,
+                    selectors.LetterState.EXPIRED,
+                    selectors.LetterState.EXPIRING,
+                )
+            ],
             "can_write": user.has_jindu_perm(Perm.RECORD_WRITE),
             "is_today": situation.on == timezone.localdate(),
         },
@@ -138,27 +147,34 @@ def _explain(venue: Venue, inspections: list[VenueInspection], situation: Situat
     on, period = situation.on, situation.period
     known = [i for i in inspections if i.inspected_on <= on]
     if venue.colour == Colour.RED:
-        failure = next(i for i in known if not i.passed and (i.fixed_on is None or i.fixed_on > on))
-        text = _("%(day)s检查发现问题，整改期限%(deadline)s，尚未整改") % {
-            "day": f"{failure.inspected_on:%Y-%m-%d}",
-            "deadline": f"{failure.fix_deadline:%Y-%m-%d}",
-        }
-        if failure.fix_deadline < on:
-            text += _("，已逾期%(n)d天") % {"n": (on - failure.fix_deadline).days}
-        return text
+        failure = next(
+            (i for i in known if not i.passed and (i.fixed_on is None or i.fixed_on > on)), None
+        )
+        if failure is not None:
+            text = _("%(day)s检查发现问题，整改期限%(deadline)s，尚未整改") % {
+                "day": f"{failure.inspected_on:%Y-%m-%d}",
+                "deadline": f"{failure.fix_deadline:%Y-%m-%d}",
+            }
+            if failure.fix_deadline < on:
+                text += _("，已逾期%(n)d天") % {"n": (on - failure.fix_deadline).days}
+            return text
     if venue.colour == Colour.BLUE:
-        fixed = next(i for i in known if not i.passed and i.fixed_on and i.fixed_on <= on)
-        return _("%(day)s检查发现问题，已于%(fixed)s整改") % {
-            "day": f"{fixed.inspected_on:%Y-%m-%d}",
-            "fixed": f"{fixed.fixed_on:%Y-%m-%d}",
-        }
+        fixed = next((i for i in known if not i.passed and i.fixed_on and i.fixed_on <= on), None)
+        if fixed is not None:
+            return _("%(day)s检查发现问题，已于%(fixed)s整改") % {
+                "day": f"{fixed.inspected_on:%Y-%m-%d}",
+                "fixed": f"{fixed.fixed_on:%Y-%m-%d}",
+            }
     if venue.colour == Colour.GREEN:
-        last = next(i for i in known if i.inspected_on >= period.start)
-        return _("%(period)s已于%(day)s检查合格") % {
-            "period": period.label,
-            "day": f"{last.inspected_on:%Y-%m-%d}",
-        }
-    return _("%(period)s尚未检查") % {"period": period.label}
+        last = next((i for i in known if i.inspected_on >= period.start), None)
+        if last is not None:
+            return _("%(period)s已于%(day)s检查合格") % {
+                "period": period.label,
+                "day": f"{last.inspected_on:%Y-%m-%d}",
+            }
+    if venue.colour == Colour.YELLOW:
+        return _("%(period)s尚未检查") % {"period": period.label}
+    return str(COLOUR_MEANING[Colour(venue.colour)])
 
 
 @require(Perm.DASHBOARD_VIEW)
