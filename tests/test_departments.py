@@ -274,6 +274,13 @@ def test_command_imports_departments_into_the_named_county(personas, tmp_path):
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError):
-        call_command("import", "departments", str(path), "--county", "621199",
-                     "--all-or-nothing", stdout=io.StringIO())
+        call_command(
+            "import",
+            "departments",
+            str(path),
+            "--county",
+            "621199",
+            "--all-or-nothing",
+            stdout=io.StringIO(),
+        )
     assert _snapshot() == before

@@ -15,13 +15,25 @@ from jindu.orgs.models import Department, OrgUnit, OrgUnitHistory
 from tests.helpers import sign_in
 
 MANAGERS = ["county_officer", "sys_admin"]
-NOT_MANAGERS = ["cadre_a", "cadre_b", "grid_worker", "police_officer", "dept_reporter", "leader",
-                "sec_admin", "audit_admin", "no_role"]
+NOT_MANAGERS = [
+    "cadre_a",
+    "cadre_b",
+    "grid_worker",
+    "police_officer",
+    "dept_reporter",
+    "leader",
+    "sec_admin",
+    "audit_admin",
+    "no_role",
+]
 
 
 def _snapshot():
-    return list(OrgUnit.objects.order_by("pk").values_list(
-        "name", "division_code", "parent_id", "path", "depth", "active", "sort_order"))
+    return list(
+        OrgUnit.objects.order_by("pk").values_list(
+            "name", "division_code", "parent_id", "path", "depth", "active", "sort_order"
+        )
+    )
 
 
 # ------------------------------------------------------------------ who may
@@ -32,8 +44,12 @@ def test_other_roles_are_refused_every_managing_page(client, personas, name):
     t = personas.territory
     sign_in(client, personas.users[name])
     pk = t.township_a.pk
-    for url in (reverse("orgs:unit_add", args=[pk]), reverse("orgs:unit_edit", args=[pk]),
-                reverse("orgs:unit_move", args=[pk]), reverse("orgs:import")):
+    for url in (
+        reverse("orgs:unit_add", args=[pk]),
+        reverse("orgs:unit_edit", args=[pk]),
+        reverse("orgs:unit_move", args=[pk]),
+        reverse("orgs:import"),
+    ):
         assert client.get(url).status_code == 403
     for url in (reverse("orgs:unit_retire", args=[pk]), reverse("orgs:unit_restore", args=[pk])):
         assert client.post(url).status_code == 403
@@ -51,9 +67,12 @@ def test_anonymous_is_sent_to_sign_in(client, territory):
 def test_managers_see_the_managing_pages(client, personas, name):
     t = personas.territory
     sign_in(client, personas.users[name])
-    for url in (reverse("orgs:unit_add", args=[t.township_a.pk]),
-                reverse("orgs:unit_edit", args=[t.township_a.pk]),
-                reverse("orgs:unit_move", args=[t.village_a.pk]), reverse("orgs:import")):
+    for url in (
+        reverse("orgs:unit_add", args=[t.township_a.pk]),
+        reverse("orgs:unit_edit", args=[t.township_a.pk]),
+        reverse("orgs:unit_move", args=[t.village_a.pk]),
+        reverse("orgs:import"),
+    ):
         assert client.get(url).status_code == 200
     page = client.get(reverse("orgs:unit", args=[t.township_a.pk])).content.decode()
     assert reverse("orgs:unit_edit", args=[t.township_a.pk]) in page
@@ -61,7 +80,9 @@ def test_managers_see_the_managing_pages(client, personas, name):
 
 def test_readers_see_no_managing_buttons(client, personas):
     sign_in(client, personas.leader)
-    page = client.get(reverse("orgs:unit", args=[personas.territory.township_a.pk])).content.decode()
+    page = client.get(
+        reverse("orgs:unit", args=[personas.territory.township_a.pk])
+    ).content.decode()
     assert reverse("orgs:unit_edit", args=[personas.territory.township_a.pk]) not in page
 
 
@@ -71,11 +92,17 @@ def test_readers_see_no_managing_buttons(client, personas):
 def test_county_office_creates_a_village_with_its_code(client, personas):
     t = personas.territory
     sign_in(client, personas.county_officer)
-    response = client.post(reverse("orgs:unit_add", args=[t.township_a.pk]),
-                           {"name": "甲二村", "division_code": "６２１１９９１００２０２", "sort_order": 2})
+    response = client.post(
+        reverse("orgs:unit_add", args=[t.township_a.pk]),
+        {"name": "甲二村", "division_code": "６２１１９９１００２０２", "sort_order": 2},
+    )
     unit = OrgUnit.objects.get(name="甲二村")
     assert response.status_code == 302 and response.url == reverse("orgs:unit", args=[unit.pk])
-    assert (unit.level, unit.division_code, unit.parent_id) == ("village", "621199100202", t.township_a.pk)
+    assert (unit.level, unit.division_code, unit.parent_id) == (
+        "village",
+        "621199100202",
+        t.township_a.pk,
+    )
     assert unit.path == f"{t.township_a.path}{unit.pk}/"
     assert unit.history.get().change == "created"
     assert AuditEvent.objects.filter(action=Action.RECORD_CREATED, object_id=str(unit.pk)).exists()
@@ -90,13 +117,16 @@ def test_county_office_creates_a_village_with_its_code(client, personas):
         ("621199100201", "已被其他单位使用"),
     ],
 )
-def test_a_bad_code_is_explained_next_to_the_field_and_nothing_is_created(client, personas, code,
-                                                                          message):
+def test_a_bad_code_is_explained_next_to_the_field_and_nothing_is_created(
+    client, personas, code, message
+):
     t = personas.territory
     sign_in(client, personas.county_officer)
     before = _snapshot()
-    response = client.post(reverse("orgs:unit_add", args=[t.township_a.pk]),
-                           {"name": "甲二村", "division_code": code, "sort_order": 0})
+    response = client.post(
+        reverse("orgs:unit_add", args=[t.township_a.pk]),
+        {"name": "甲二村", "division_code": code, "sort_order": 0},
+    )
     assert response.status_code == 200
     page = response.content.decode()
     assert message in page
@@ -118,8 +148,9 @@ def test_grids_are_created_without_a_code_field(client, personas):
 def test_nothing_can_be_created_under_a_grid(client, personas):
     sign_in(client, personas.county_officer)
     before = _snapshot()
-    response = client.post(reverse("orgs:unit_add", args=[personas.territory.grid_a.pk]),
-                           {"name": "x"})
+    response = client.post(
+        reverse("orgs:unit_add", args=[personas.territory.grid_a.pk]), {"name": "x"}
+    )
     assert response.status_code == 302
     assert _snapshot() == before
 
@@ -130,16 +161,22 @@ def test_nothing_can_be_created_under_a_grid(client, personas):
 def test_rename_recode_and_reorder_keep_history(client, personas):
     t = personas.territory
     sign_in(client, personas.county_officer)
-    client.post(reverse("orgs:unit_edit", args=[t.village_a.pk]),
-                {"name": "甲一社区", "division_code": "621199100211", "sort_order": 5})
+    client.post(
+        reverse("orgs:unit_edit", args=[t.village_a.pk]),
+        {"name": "甲一社区", "division_code": "621199100211", "sort_order": 5},
+    )
     unit = OrgUnit.objects.get(pk=t.village_a.pk)
     assert (unit.name, unit.division_code, unit.sort_order) == ("甲一社区", "621199100211", 5)
     history = {h.change: h for h in unit.history.all()}
     assert (history["renamed"].old_name, history["renamed"].new_name) == ("甲一村", "甲一社区")
-    assert (history["recoded"].old_code, history["recoded"].new_code) == ("621199100201",
-                                                                        "621199100211")
+    assert (history["recoded"].old_code, history["recoded"].new_code) == (
+        "621199100201",
+        "621199100211",
+    )
     assert history["renamed"].actor == personas.county_officer
-    event = AuditEvent.objects.filter(action=Action.RECORD_UPDATED, object_id=str(unit.pk)).latest("seq")
+    event = AuditEvent.objects.filter(action=Action.RECORD_UPDATED, object_id=str(unit.pk)).latest(
+        "seq"
+    )
     assert "甲一村" in event.detail and "甲一社区" in event.detail
     page = client.get(reverse("orgs:unit", args=[unit.pk])).content.decode()
     assert "甲一村 → 甲一社区" in page
@@ -149,8 +186,10 @@ def test_an_edit_with_a_bad_code_changes_nothing(client, personas):
     t = personas.territory
     sign_in(client, personas.sys_admin)
     before = _snapshot()
-    response = client.post(reverse("orgs:unit_edit", args=[t.village_a.pk]),
-                           {"name": "甲一社区", "division_code": "621199101201", "sort_order": 0})
+    response = client.post(
+        reverse("orgs:unit_edit", args=[t.village_a.pk]),
+        {"name": "甲一社区", "division_code": "621199101201", "sort_order": 0},
+    )
     assert "不一致" in response.content.decode()
     assert _snapshot() == before
 
@@ -179,14 +218,18 @@ def test_retire_and_restore_keep_history_and_restore_needs_an_active_parent(clie
 
 def test_retire_answers_only_to_post(client, personas):
     sign_in(client, personas.county_officer)
-    assert client.get(reverse("orgs:unit_retire", args=[personas.territory.grid_a.pk])).status_code == 405
+    assert (
+        client.get(reverse("orgs:unit_retire", args=[personas.territory.grid_a.pk])).status_code
+        == 405
+    )
 
 
 def test_a_user_cannot_retire_their_own_unit(client, personas):
     sign_in(client, personas.county_officer)
     with pytest.raises(ValidationError):
-        services.update_unit(actor=personas.county_officer, unit=personas.territory.county,
-                             active=False)
+        services.update_unit(
+            actor=personas.county_officer, unit=personas.territory.county, active=False
+        )
 
 
 # ------------------------------------------------------------------ move
@@ -208,13 +251,15 @@ def test_move_under_own_descendant_is_refused_and_nothing_changes(personas):
         ("village_a", "county", "村/社区只能挂在乡镇/街道之下"),
     ],
 )
-def test_the_move_page_explains_a_refused_move_next_to_the_chooser(client, personas, unit,
-                                                                   target, message):
+def test_the_move_page_explains_a_refused_move_next_to_the_chooser(
+    client, personas, unit, target, message
+):
     t = personas.territory
     sign_in(client, personas.county_officer)
     before = _snapshot()
-    response = client.post(reverse("orgs:unit_move", args=[getattr(t, unit).pk]),
-                           {"parent": getattr(t, target).pk})
+    response = client.post(
+        reverse("orgs:unit_move", args=[getattr(t, unit).pk]), {"parent": getattr(t, target).pk}
+    )
     page = response.content.decode()
     assert response.status_code == 200
     assert message in page and 'id="id_parent_errors"' in page
@@ -231,13 +276,16 @@ def test_a_coded_village_moved_to_another_township_needs_a_fitting_code(client, 
     t = personas.territory
     sign_in(client, personas.county_officer)
     before = _snapshot()
-    response = client.post(reverse("orgs:unit_move", args=[t.village_a.pk]),
-                           {"parent": t.township_b.pk})
+    response = client.post(
+        reverse("orgs:unit_move", args=[t.village_a.pk]), {"parent": t.township_b.pk}
+    )
     page = response.content.decode()
     assert response.status_code == 200 and "不一致" in page
     assert _snapshot() == before
-    response = client.post(reverse("orgs:unit_move", args=[t.village_a.pk]),
-                           {"parent": t.township_b.pk, "division_code": "621199101202"})
+    response = client.post(
+        reverse("orgs:unit_move", args=[t.village_a.pk]),
+        {"parent": t.township_b.pk, "division_code": "621199101202"},
+    )
     assert response.status_code == 302
     village = OrgUnit.objects.get(pk=t.village_a.pk)
     grid = OrgUnit.objects.get(pk=t.grid_a.pk)
@@ -251,8 +299,12 @@ def test_a_coded_village_moved_to_another_township_needs_a_fitting_code(client, 
 
 def test_moving_a_village_moves_it_out_of_one_cadres_scope_and_into_the_others(client, personas):
     t = personas.territory
-    services.move_unit(actor=personas.county_officer, unit=t.village_a, new_parent=t.township_b,
-                       division_code="621199101202")
+    services.move_unit(
+        actor=personas.county_officer,
+        unit=t.village_a,
+        new_parent=t.township_b,
+        division_code="621199101202",
+    )
     assert not OrgUnit.objects.for_user(personas.cadre_a).filter(pk=t.grid_a.pk).exists()
     assert OrgUnit.objects.for_user(personas.cadre_b).filter(pk=t.grid_a.pk).exists()
     sign_in(client, personas.cadre_a)
@@ -261,8 +313,9 @@ def test_moving_a_village_moves_it_out_of_one_cadres_scope_and_into_the_others(c
 
 def test_move_rewrites_the_org_path_of_every_scoped_record_and_keeps_history(personas):
     t = personas.territory
-    city = services.create_unit(actor=None, name="示例市", level="city", parent=None,
-                                division_code="621100000000")
+    city = services.create_unit(
+        actor=None, name="示例市", level="city", parent=None, division_code="621100000000"
+    )
     old_county_path = t.county.path
     services.move_unit(actor=None, unit=t.county, new_parent=city)
     county = OrgUnit.objects.get(pk=t.county.pk)
@@ -282,31 +335,40 @@ def test_move_rewrites_the_org_path_of_every_scoped_record_and_keeps_history(per
     assert county.history.filter(change="created").exists()
 
 
-def test_the_move_chooser_offers_only_units_of_the_right_level_in_the_users_subtree(client, personas):
+def test_the_move_chooser_offers_only_units_of_the_right_level_in_the_users_subtree(
+    client, personas
+):
     t = personas.territory
-    services.create_unit(actor=None, name="丙镇", level="township", parent=t.county,
-                         division_code="621199102000")
+    services.create_unit(
+        actor=None, name="丙镇", level="township", parent=t.county, division_code="621199102000"
+    )
     sign_in(client, personas.county_officer)
     page = client.get(reverse("orgs:unit_move", args=[t.village_a.pk])).content.decode()
     assert "乙镇" in page and "丙镇" in page
     assert f'value="{t.county.pk}"' not in page
-    fragment = client.get(reverse("orgs:unit_move", args=[t.village_a.pk]), {"q": "丙"},
-                          HTTP_HX_REQUEST="true").content.decode()
+    fragment = client.get(
+        reverse("orgs:unit_move", args=[t.village_a.pk]), {"q": "丙"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert "丙镇" in fragment and "乙镇" not in fragment
 
 
 def test_a_move_target_outside_the_subtree_answers_404(client, personas):
     t = personas.territory
-    city = services.create_unit(actor=None, name="示例市", level="city", parent=None,
-                                division_code="621100000000")
-    other = services.create_unit(actor=None, name="外县", level="county", parent=city,
-                                 division_code="621198000000")
-    outside = services.create_unit(actor=None, name="外县一镇", level="township", parent=other,
-                                   division_code="621198100000")
+    city = services.create_unit(
+        actor=None, name="示例市", level="city", parent=None, division_code="621100000000"
+    )
+    other = services.create_unit(
+        actor=None, name="外县", level="county", parent=city, division_code="621198000000"
+    )
+    outside = services.create_unit(
+        actor=None, name="外县一镇", level="township", parent=other, division_code="621198100000"
+    )
     sign_in(client, personas.county_officer)
     before = _snapshot()
-    response = client.post(reverse("orgs:unit_move", args=[t.village_a.pk]),
-                           {"parent": outside.pk, "division_code": "621198100201"})
+    response = client.post(
+        reverse("orgs:unit_move", args=[t.village_a.pk]),
+        {"parent": outside.pk, "division_code": "621198100201"},
+    )
     assert response.status_code == 404
     assert _snapshot() == before
 
@@ -326,7 +388,9 @@ def test_absurd_numbers_are_answered_politely_and_change_nothing(client, persona
     assert client.get(reverse("orgs:export"), {"root": huge}).status_code == 404
     response = client.post(reverse("orgs:unit_move", args=[t.village_a.pk]), {"parent": huge})
     assert response.status_code == 200 and 'id="id_parent_errors"' in response.content.decode()
-    response = client.post(reverse("orgs:unit_edit", args=[t.village_a.pk]),
-                           {"name": "甲一村", "sort_order": "99999999999999"})
+    response = client.post(
+        reverse("orgs:unit_edit", args=[t.village_a.pk]),
+        {"name": "甲一村", "sort_order": "99999999999999"},
+    )
     assert response.status_code == 200 and 'id="id_sort_order_errors"' in response.content.decode()
     assert _snapshot() == before
