@@ -317,6 +317,176 @@ def _substance(p: Personas) -> dict[str, Any]:
     return {"pk": Substance.objects.get(code="P3-02").pk}
 
 
+def _b_case_obj(p: Personas) -> Any:
+    """A solved case of 乙一村 with a suspect, a seizure and a confiscated asset."""
+    from jindu.enforcement import services
+    from jindu.enforcement.models import Case
+    from tests.test_enforcement_factories import add_suspect, d, make_case, seize
+
+    case = Case.objects.filter(number="乙镇禁立001").first()
+    if case is None:
+        police = p.territory.police_dept
+        case = make_case(
+            p.cadre_b,
+            p.territory.village_b,
+            police,
+            number="乙镇禁立001",
+            solved_on=d("2023-03-10"),
+        )
+        add_suspect(p.cadre_b, case, name="乙镇嫌疑人")
+        seize(p.cadre_b, "heroin", "1.5", d("2023-03-10"), case=case)
+        services.record_asset(
+            actor=p.cadre_b, case=case, confiscated_on=d("2023-03-10"), kind="cash", amount="800"
+        )
+    return case
+
+
+def _b_case(p: Personas) -> dict[str, Any]:
+    return {"pk": _b_case_obj(p).pk}
+
+
+def _b_suspect(p: Personas) -> dict[str, Any]:
+    return {"pk": _b_case_obj(p).suspects.values_list("pk", flat=True).first()}
+
+
+def _b_seizure(p: Personas) -> dict[str, Any]:
+    return {"pk": _b_case_obj(p).seizures.values_list("pk", flat=True).first()}
+
+
+def _b_asset(p: Personas) -> dict[str, Any]:
+    return {"pk": _b_case_obj(p).assets.values_list("pk", flat=True).first()}
+
+
+def _b_user_caught(p: Personas) -> dict[str, Any]:
+    from jindu.enforcement.models import UserCaught
+    from tests.test_enforcement_factories import catch, d
+
+    caught = UserCaught.objects.filter(org_path__startswith=p.territory.township_b.path).first()
+    if caught is None:
+        caught = catch(
+            p.cadre_b,
+            p.territory.village_b,
+            p.territory.police_dept,
+            d("2023-05-05"),
+            name="乙镇吸毒人员",
+        )
+    return {"pk": caught.pk}
+
+
+def _b_driving_test(p: Personas) -> dict[str, Any]:
+    from jindu.enforcement.models import DrugDrivingTest
+    from tests.test_enforcement_factories import d, driving
+
+    test = DrugDrivingTest.objects.filter(org_path__startswith=p.territory.township_b.path).first()
+    if test is None:
+        test = driving(
+            p.cadre_b,
+            p.territory.village_b,
+            p.territory.police_dept,
+            d("2023-05-05"),
+            name="乙镇驾驶人",
+        )
+    return {"pk": test.pk}
+
+
+def _target(p: Personas) -> dict[str, Any]:
+    """A county target (the county's own, so not a 乙镇 object) with a 乙镇 share."""
+    from django.utils import timezone
+
+    from jindu.targets import services
+
+    target = services.set_target(
+        actor=p.county_officer,
+        county=p.territory.county,
+        year=timezone.localdate().year,
+        key="new_users_found",
+        value="6",
+    )
+    services.set_share(actor=p.county_officer, target=target, unit=p.territory.township_b, value=2)
+    return {"pk": target.pk}
+
+
+def _b_reported(p: Personas) -> dict[str, Any]:
+    """乙镇's awareness rate of this year, submitted."""
+    from django.utils import timezone
+
+    from jindu.targets import reporting
+    from jindu.targets.models import ReportedValue
+
+    row = ReportedValue.objects.filter(org_unit=p.territory.township_b).first()
+    if row is None:
+        row = reporting.save_reported_value(
+            actor=p.cadre_b,
+            key="awareness_rate",
+            unit=p.territory.township_b,
+            year=timezone.localdate().year,
+            value="91.5",
+            submit=True,
+        )
+    return {"pk": row.pk}
+
+
+def _b_letter_obj(p: Personas) -> Any:
+    """乙镇's responsibility letter of this year, issued and signed with a scan."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from jindu.targets import letters
+    from jindu.targets.models import ResponsibilityLetter
+
+    letter = ResponsibilityLetter.objects.filter(org_unit=p.territory.township_b).first()
+    if letter is None:
+        today = timezone.localdate()
+        letter = letters.draft_letter(
+            actor=p.county_officer, year=today.year, unit=p.territory.township_b
+        )
+        letter = letters.issue_letter(actor=p.county_officer, letter=letter, issued_on=today)
+        scan = SimpleUploadedFile("签字.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")
+        letter = letters.sign_letter(
+            actor=p.county_officer, letter=letter, signed_on=today, scan=scan
+        )
+    return letter
+
+
+def _b_township_letter(p: Personas) -> dict[str, Any]:
+    return {"pk": _b_letter_obj(p).pk}
+
+
+def _b_key_township_obj(p: Personas) -> Any:
+    """乙镇 listed for focused remediation, with one task."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jindu.targets import letters
+    from jindu.targets.models import KeyTownship
+
+    key = KeyTownship.objects.filter(org_unit=p.territory.township_b).first()
+    if key is None:
+        today = timezone.localdate()
+        key = letters.list_key_township(
+            actor=p.county_officer,
+            township=p.territory.township_b,
+            listed_on=today - timedelta(days=30),
+            listed_by="市禁毒委",
+        )
+        letters.add_task(
+            actor=p.county_officer,
+            key=key,
+            task="乙镇排查出租屋",
+            deadline=today + timedelta(days=30),
+        )
+    return key
+
+
+def _b_key_township(p: Personas) -> dict[str, Any]:
+    return {"pk": _b_key_township_obj(p).pk}
+
+
+def _b_task(p: Personas) -> dict[str, Any]:
+    return {"pk": _b_key_township_obj(p).tasks.values_list("pk", flat=True).first()}
+
+
 # How to fill each parametrised URL. A new parametrised URL without an entry here
 # fails the walk: the deny-by-default rule holds for the tests too.
 SAMPLES: dict[str, Callable[[Personas], dict[str, Any]]] = {
@@ -350,6 +520,8 @@ SAMPLES: dict[str, Callable[[Personas], dict[str, Any]]] = {
     "codes:item_restore": _code_item,
     "audit:detail": _audit_row,
     "notifications:mark_read": _b_notification,
+    "people:import_preview": _token,
+    "people:import_rejected": _token,
     "people:detail": _b_person,
     "people:edit": _b_person,
     "people:reveal": _b_person_field,
@@ -402,6 +574,34 @@ SAMPLES: dict[str, Callable[[Personas], dict[str, Any]]] = {
     "regulation:campaign": _b_campaign,
     "regulation:check_add": _b_campaign_target,
     "regulation:substance_edit": _substance,
+    "targets:breakdown": _target,
+    "targets:target_delete": _target,
+    "targets:reported_submit": _b_reported,
+    "targets:reported_approve": _b_reported,
+    "targets:reported_return": _b_reported,
+    "targets:letter": _b_township_letter,
+    "targets:letter_download": _b_township_letter,
+    "targets:letter_scan": _b_township_letter,
+    "targets:key_township": _b_key_township,
+    "targets:key_delist": _b_key_township,
+    "targets:key_letter": _b_key_township,
+    "targets:task_done": _b_task,
+    "enforcement:case": _b_case,
+    "enforcement:case_edit": _b_case,
+    "enforcement:suspect_add": _b_case,
+    "enforcement:case_seizure_add": _b_case,
+    "enforcement:asset_add": _b_case,
+    "enforcement:suspect_edit": _b_suspect,
+    "enforcement:suspect_reveal": _b_suspect,
+    "enforcement:seizure_edit": _b_seizure,
+    "enforcement:asset_edit": _b_asset,
+    "enforcement:caught_edit": _b_user_caught,
+    "enforcement:caught_link": _b_user_caught,
+    "enforcement:caught_reveal": _b_user_caught,
+    "enforcement:driving_edit": _b_driving_test,
+    "enforcement:driving_reveal": _b_driving_test,
+    "enforcement:import_preview": _token,
+    "enforcement:import_rejected": _token,
 }
 
 
@@ -472,6 +672,16 @@ B_OBJECTS = (
     _b_finding,
     _b_campaign,
     _b_campaign_target,
+    _b_reported,
+    _b_township_letter,
+    _b_key_township,
+    _b_task,
+    _b_case,
+    _b_suspect,
+    _b_seizure,
+    _b_asset,
+    _b_user_caught,
+    _b_driving_test,
 )
 WALKED = [r for r in ROUTES if r.rule is not None]
 
