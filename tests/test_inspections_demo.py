@@ -10,12 +10,22 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from jindu.demo import builder
+from jindu.demo import builder, steps
 from jindu.inspections import coverage
 from jindu.inspections.models import CourierInspection, CourierOutlet, Patrol, Venue
 from jindu.inspections.selectors import Situation, colour_counts_by_path, open_on, with_colour
 
 pytestmark = pytest.mark.django_db
+
+# The demo's own steps and this area's; the other areas' steps have their own tests.
+STEPS = {"territory", "departments", "accounts", "inspections"}
+
+
+@pytest.fixture(autouse=True)
+def only_these_steps(monkeypatch):
+    kept = {name: step for name, step in steps._STEPS.items() if name in STEPS}
+    assert set(kept) == STEPS
+    monkeypatch.setattr(steps, "_STEPS", kept)
 
 
 def build(seed: int = 5) -> None:

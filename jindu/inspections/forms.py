@@ -127,6 +127,22 @@ def unit_field(
     return field
 
 
+def filter_unit_field(user: Any) -> UnitChoiceField:
+    """The unit to narrow a list to: the user's unit and the level below it, so that the
+    county chooses among townships and a township among its villages (a list of every
+    village of a county is too long to use)."""
+    field = unit_field(
+        user,
+        levels=(Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE),
+        required=False,
+        label=_("单位（含下级）"),
+        empty=_("（全部单位）"),
+    )
+    depth = user.org_unit.depth if user.org_unit_id else 0
+    field.queryset = field.queryset.filter(depth__lte=depth + 1)
+    return field
+
+
 def department_field(user: Any) -> forms.ModelChoiceField:
     field = forms.ModelChoiceField(
         queryset=departments_for(user).filter(active=True).order_by("sort_order", "id"),
@@ -243,13 +259,7 @@ class VenueFilterForm(forms.Form):
     def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [("", _("全部类别")), *registry.choices("venue_kind")]
-        self.fields["unit"] = unit_field(
-            user,
-            levels=(Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE),
-            required=False,
-            label=_("单位（含下级）"),
-            empty=_("（全部单位）"),
-        )
+        self.fields["unit"] = filter_unit_field(user)
         self.order_fields(["unit", "colour", "kind", "letter", "name", "on"])
 
     def _valid(self) -> dict[str, Any]:
@@ -458,13 +468,7 @@ class PeriodForm(forms.Form):
 
     def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"] = unit_field(
-            user,
-            levels=(Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE),
-            required=False,
-            label=_("单位（含下级）"),
-            empty=_("（全部单位）"),
-        )
+        self.fields["unit"] = filter_unit_field(user)
 
     def chosen(self) -> dict[str, Any]:
         """The valid parts of the query string; a bad parameter falls back to its default."""
@@ -642,13 +646,7 @@ class SeasonForm(forms.Form):
 
     def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"] = unit_field(
-            user,
-            levels=(Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE),
-            required=False,
-            label=_("单位（含下级）"),
-            empty=_("（全部单位）"),
-        )
+        self.fields["unit"] = filter_unit_field(user)
 
     def chosen(self) -> dict[str, Any]:
         if self.is_bound:

@@ -84,7 +84,6 @@ def venue_list(request: HttpRequest) -> HttpResponse:
             "venue": venue,
             "township": names.get(roll.owner(venue.org_path) or "", ""),
             "kind": kinds.get(venue.kind, venue.kind),
-            "colour": colour_badge(venue.colour),
         }
         for venue in page.object_list
     ]
@@ -214,7 +213,6 @@ def venue_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "venue": venue,
             "kind": registry.label("venue_kind", venue.kind),
             "masked_phone": mask("phone", venue.operator_phone),
-            "colour": colour_badge(venue.colour),
             "explanation": _explain(venue, inspections, situation),
             "situation": situation,
             "letters": list(venue.letters.all()),
