@@ -10,6 +10,7 @@ urlpatterns = [
     path("people/", include("jindu.people.urls")),
     path("inspections/", include("jindu.inspections.urls")),
     path("regulation/", include("jindu.regulation.urls")),
+    path("targets/", include("jindu.targets.urls")),
 ]
 
 handler400 = "jindu.portal.views.bad_request"
