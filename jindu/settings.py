@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "jindu.people",
     "jindu.inspections",
     "jindu.regulation",
+    "jindu.enforcement",
     "jindu.targets",
     "jindu.portal",
     "jindu.demo",

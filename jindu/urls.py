@@ -10,6 +10,7 @@ urlpatterns = [
     path("people/", include("jindu.people.urls")),
     path("inspections/", include("jindu.inspections.urls")),
     path("regulation/", include("jindu.regulation.urls")),
+    path("enforcement/", include("jindu.enforcement.urls")),
     path("targets/", include("jindu.targets.urls")),
 ]
 
