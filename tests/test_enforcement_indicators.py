@@ -23,7 +23,7 @@ def county(personas, territory):
     office, police = personas.county_officer, territory.police_dept
     va, ta, vb = territory.village_a, territory.township_a, territory.village_b
     a1 = make_case(office, va, police, occurred_on=d("2023-03-01"), solved_on=d("2023-03-10"))
-    a2 = make_case(office, ta, police, filed_on=d("2023-12-20"), solved_on=d("2024-01-05"))
+    make_case(office, ta, police, filed_on=d("2023-12-20"), solved_on=d("2024-01-05"))
     a3 = make_case(office, va, police, filed_on=d("2022-05-01"), solved_on=d("2022-05-03"))
     b1 = make_case(
         office, vb, police, filed_on=d("2023-06-01"), solved_on=d("2023-06-15"),
