@@ -324,6 +324,29 @@ class LedgerEntry(ScopedModel):
             path_index("regulation_ledgerentry"),
             models.Index(fields=["unit", "substance", "occurred_on"], name="regulation_entry_book"),
             models.Index(fields=["occurred_on"], name="regulation_entry_date"),
+            # Everything the reconciliation reads, in book order, for the live lines
+            # only: its scans and probes never touch the table (an index-only plan).
+            models.Index(
+                fields=[
+                    "unit",
+                    "substance",
+                    "occurred_on",
+                    "kind",
+                    "quantity",
+                    "counterparty_unit",
+                    "reported_on",
+                    "voided_at",
+                ],
+                name="regulation_entry_live",
+                condition=Q(voided_at__isnull=True),
+            ),
+            # The stated stocks alone (a dozen a year per item), which the balance
+            # rule walks before it sums the movements between them.
+            models.Index(
+                fields=["unit", "substance", "occurred_on", "kind", "quantity"],
+                name="regulation_entry_stock",
+                condition=Q(voided_at__isnull=True, kind__in=["opening", "count"]),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -114,6 +114,34 @@ def _days_between(later: str, earlier: str) -> str:
     return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
 
 
+def _scan(column: str) -> str:
+    """A unit column whose scope filter must not drive SQLite's plan: walking the
+    reconciliation index in book order beats looking units up one by one."""
+    return f"+{column}" if connection.vendor == "sqlite" else column
+
+
+def _stock(alias: str = "") -> str:
+    """The ledger table read through the index of live openings and counts."""
+    name = f"{ENTRIES} {alias}".strip()
+    if connection.vendor == "sqlite":
+        return f"{name} INDEXED BY regulation_entry_stock"
+    return name
+
+
+def _live(alias: str = "") -> str:
+    """The ledger table read through the index of live lines.
+
+    SQLite's planner, seeing a date range, would otherwise pick the date index
+    and fetch two million rows one by one; the live-lines index holds every
+    column the rules read, so a walk along it never touches the table.
+    PostgreSQL's planner chooses well by itself.
+    """
+    name = f"{ENTRIES} {alias}".strip()
+    if connection.vendor == "sqlite":
+        return f"{name} INDEXED BY regulation_entry_live"
+    return name
+
+
 def _today_param(today: date) -> str:
     return "%s::date" if connection.vendor == "postgresql" else "%s"
 
@@ -133,39 +161,49 @@ def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
 
 
 def balance_discrepancies(units: QuerySet[RegulatedUnit], period: Period) -> list[Discrepancy]:
+    """Each count in the period against the stock before it and the movements since.
+
+    The stated stocks (openings and counts) are few, a dozen a year per item, so
+    rather than a running sum over every line, each count looks back to the
+    stated stock before it (one window over the stated stocks only) and sums the
+    movements in between (one index range per count).
+    """
     units_sql, units_params = _units_sql(units)
     inflows, outflows = _quoted(list(INFLOWS)), _quoted(list(OUTFLOWS))
-    order = "occurred_on, ord, id"
-    expected = "(COALESCE(prev_quantity, 0) + running - COALESCE(prev_running, 0))"
+    after_count = _shift("a.prev_on", 1)
     sql = f"""
-        WITH scoped AS (
+        WITH anchors AS (
             SELECT id, unit_id, substance_id, occurred_on, kind, quantity,
-                   CASE WHEN kind IN ({inflows}) THEN quantity
-                        WHEN kind IN ({outflows}) THEN -quantity
-                        ELSE 0 END AS delta,
-                   CASE kind WHEN 'opening' THEN 0 WHEN 'count' THEN 2 ELSE 1 END AS ord
-            FROM {ENTRIES}
-            WHERE voided_at IS NULL AND occurred_on < %s AND unit_id IN ({units_sql})
-        ), book AS (
-            SELECT id, unit_id, substance_id, occurred_on, kind, quantity, ord,
-                   SUM(delta) OVER (PARTITION BY unit_id, substance_id ORDER BY {order}
-                                    ROWS UNBOUNDED PRECEDING) AS running
-            FROM scoped
-        ), anchors AS (
-            SELECT id, unit_id, substance_id, occurred_on, kind, quantity, running,
-                   LAG(quantity) OVER w AS prev_quantity,
-                   LAG(running) OVER w AS prev_running,
-                   LAG(occurred_on) OVER w AS prev_on
-            FROM book
-            WHERE kind IN ('opening', 'count')
-            WINDOW w AS (PARTITION BY unit_id, substance_id ORDER BY {order})
+                   LAG(kind) OVER w AS prev_kind,
+                   LAG(occurred_on) OVER w AS prev_on,
+                   LAG(quantity) OVER w AS prev_quantity
+            FROM {_stock()}
+            WHERE voided_at IS NULL AND kind IN ('opening', 'count') AND occurred_on < %s
+              AND {_scan("unit_id")} IN ({units_sql})
+            WINDOW w AS (PARTITION BY unit_id, substance_id
+                         ORDER BY occurred_on, CASE kind WHEN 'opening' THEN 0 ELSE 2 END, id)
+        ), checked AS MATERIALIZED (
+            SELECT a.id, a.unit_id, a.substance_id, a.prev_on, a.occurred_on,
+                   a.quantity - COALESCE(a.prev_quantity, 0) - COALESCE((
+                       SELECT SUM(CASE WHEN m.kind IN ({inflows}) THEN m.quantity
+                                       WHEN m.kind IN ({outflows}) THEN -m.quantity
+                                       ELSE 0 END)
+                       FROM {_live("m")}
+                       WHERE m.voided_at IS NULL
+                         AND m.unit_id = a.unit_id AND m.substance_id = a.substance_id
+                         AND m.occurred_on <= a.occurred_on
+                         AND m.occurred_on >= CASE WHEN a.prev_kind = 'count' THEN {after_count}
+                                                   ELSE COALESCE(a.prev_on, %s) END
+                   ), 0) AS diff
+            FROM anchors a
+            WHERE a.kind = 'count' AND a.occurred_on >= %s
         )
-        SELECT id, unit_id, substance_id, prev_on, occurred_on, quantity - {expected}
-        FROM anchors
-        WHERE kind = 'count' AND occurred_on >= %s
-          AND ABS(quantity - {expected}) > {EPSILON}
+        SELECT id, unit_id, substance_id, prev_on, occurred_on, diff
+        FROM checked
+        WHERE ABS(diff) > {EPSILON}
     """  # noqa: S608 (table names and kind constants only)
-    rows = _fetch(sql, (period.end, *units_params, period.start))
+    # Movements on a count's own day stand before it; on an opening's day, after it.
+    rows = _fetch(sql, (period.end, *units_params, date(1, 1, 1), period.start))
     return [
         Discrepancy(
             FindingKind.BALANCE,
@@ -197,12 +235,12 @@ def _unmatched(
     cutoff = today - timedelta(days=window)
     sql = f"""
         SELECT e.id, e.unit_id, e.substance_id, e.occurred_on, e.quantity
-        FROM {ENTRIES} e
+        FROM {_live("e")}
         WHERE e.kind = '{kind}' AND e.voided_at IS NULL AND e.counterparty_unit_id IS NOT NULL
           AND e.occurred_on >= %s AND e.occurred_on < %s AND e.occurred_on <= %s
-          AND e.unit_id IN ({units_sql})
+          AND {_scan("e.unit_id")} IN ({units_sql})
           AND NOT EXISTS (
-              SELECT 1 FROM {ENTRIES} p
+              SELECT 1 FROM {_live("p")}
               WHERE p.unit_id = e.counterparty_unit_id
                 AND p.substance_id = e.substance_id
                 AND p.occurred_on >= {_shift("e.occurred_on", -window)}
@@ -255,21 +293,23 @@ def late_reports(
     if not deadlines:
         return []
     units_sql, units_params = _units_sql(units)
-    values = ", ".join(["(%s, %s)"] * len(deadlines))
+    # The deadline of each category, as one CASE (read per line, no join to drive the plan).
+    deadline = "CASE s.category " + " ".join(["WHEN %s THEN %s"] * len(deadlines)) + " END"
     elapsed = _days_between(f"COALESCE(e.reported_on, {_today_param(today)})", "e.occurred_on")
     sql = f"""
-        WITH deadlines(category, days) AS (VALUES {values})
-        SELECT e.id, e.unit_id, e.substance_id, e.occurred_on, e.quantity, {elapsed} - d.days
-        FROM {ENTRIES} e
-        JOIN {SUBSTANCES} s ON s.id = e.substance_id
-        JOIN deadlines d ON d.category = s.category
-        WHERE e.kind = 'sale' AND e.voided_at IS NULL
-          AND e.occurred_on >= %s AND e.occurred_on < %s
-          AND e.unit_id IN ({units_sql})
-          AND {elapsed} > d.days
+        SELECT id, unit_id, substance_id, occurred_on, quantity, elapsed - deadline FROM (
+            SELECT e.id, e.unit_id, e.substance_id, e.occurred_on, e.quantity,
+                   {elapsed} AS elapsed, {deadline} AS deadline
+            FROM {_live("e")}
+            JOIN {SUBSTANCES} s ON s.id = e.substance_id
+            WHERE e.kind = 'sale' AND e.voided_at IS NULL
+              AND e.occurred_on >= %s AND e.occurred_on < %s
+              AND {_scan("e.unit_id")} IN ({units_sql})
+        ) sales
+        WHERE deadline IS NOT NULL AND elapsed > deadline
     """  # noqa: S608 (table names and placeholders only)
     params = [value for pair in deadlines for value in pair]
-    rows = _fetch(sql, (*params, today, period.start, period.end, *units_params, today))
+    rows = _fetch(sql, (today, *params, period.start, period.end, *units_params))
     return [
         Discrepancy(
             FindingKind.LATE_REPORT,
@@ -304,8 +344,8 @@ def over_allowance(units: QuerySet[RegulatedUnit], period: Period) -> list[Discr
                                              ORDER BY e.occurred_on, e.id
                                              ROWS UNBOUNDED PRECEDING) AS bought,
                        SUM(e.quantity) OVER (PARTITION BY e.unit_id, e.substance_id) AS total
-                FROM {ENTRIES} e
-                JOIN {ALLOWANCES} a ON a.unit_id = e.unit_id AND a.substance_id = e.substance_id
+                FROM {ALLOWANCES} a
+                JOIN {ENTRIES} e ON e.unit_id = a.unit_id AND e.substance_id = a.substance_id
                 WHERE e.kind = 'purchase' AND e.voided_at IS NULL
                   AND e.occurred_on >= %s AND e.occurred_on < %s
                   AND a.yearly_quantity IS NOT NULL
@@ -415,6 +455,11 @@ def run(*, actor: Any, units: QuerySet[RegulatedUnit], period: Period) -> RunRes
     """
     today = timezone.localdate()
     policy = RegulationPolicy.current()
+    if connection.vendor == "postgresql":
+        # Each rule is one query that runs for a second or two; compiling it to
+        # machine code costs PostgreSQL more than it saves (measured: 3.3 s → 1.7 s).
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
     found = discrepancies(units, period, policy=policy, today=today)
     created, updated = _store(found, actor, today)
     result = RunResult(period, Counter(d.kind for d in found), created, updated)
