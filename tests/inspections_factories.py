@@ -10,7 +10,7 @@ from typing import Any
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from jindu.inspections import services
+from jindu.inspections import courier_services, patrol_services, services
 from jindu.inspections.images import CheckedFile, check_photo
 
 
@@ -109,11 +109,11 @@ def make_outlet(actor: Any, unit: Any, name: str = "中通快递网点", **extra
         "contact_phone": "13900002222",
         **extra,
     }
-    return services.register_outlet(actor=actor, org_unit=unit, name=name, **values)
+    return courier_services.register_outlet(actor=actor, org_unit=unit, name=name, **values)
 
 
 def courier_check(actor: Any, outlet: Any, on: date, **counts: tuple[int, int]) -> Any:
-    return services.record_courier_inspection(
+    return courier_services.record_courier_inspection(
         actor=actor, outlet=outlet, inspected_on=on, inspectors="周检查", counts=counts
     )
 
@@ -125,4 +125,4 @@ def make_patrol(actor: Any, unit: Any, on: date, **extra: Any) -> Any:
         "distance_km": "3.5",
         **extra,
     }
-    return services.record_patrol(actor=actor, org_unit=unit, patrolled_on=on, **values)
+    return patrol_services.record_patrol(actor=actor, org_unit=unit, patrolled_on=on, **values)

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from jindu.core import indicators
 from jindu.core.indicators import Period
-from jindu.inspections import rates, services
+from jindu.inspections import courier_services, rates
 from jindu.inspections.models import CourierInspection, CourierOutlet
 from tests.helpers import sign_in
 from tests.inspections_factories import courier_check, make_outlet
@@ -120,7 +120,7 @@ def test_an_outlet_in_the_postal_departments_charge_is_seen_by_its_reporter(
     reporter = personas.dept_reporter
     reporter.department = postal
     reporter.save()
-    services.update_outlet(actor=personas.cadre_a, outlet=outlets["big"], department=postal)
+    courier_services.update_outlet(actor=personas.cadre_a, outlet=outlets["big"], department=postal)
     sign_in(client, reporter)
     body = client.get(reverse("inspections:courier"), {"year": 2025}).content.decode()
     assert "甲镇分拨中心" in body and "甲镇小网点" not in body
@@ -142,7 +142,7 @@ def test_an_outlet_in_the_postal_departments_charge_is_seen_by_its_reporter(
 )
 def test_bad_counts_are_refused_on_their_field(personas, outlets, counts, field, message):
     with pytest.raises(ValidationError) as caught:
-        services.record_courier_inspection(
+        courier_services.record_courier_inspection(
             actor=personas.cadre_a,
             outlet=outlets["small"],
             inspected_on=date(2025, 5, 1),
@@ -215,7 +215,7 @@ def test_a_bad_outlet_is_refused_in_chinese(personas, changes, field, message):
         **changes,
     }
     with pytest.raises(ValidationError) as caught:
-        services.register_outlet(actor=personas.cadre_a, **values)
+        courier_services.register_outlet(actor=personas.cadre_a, **values)
     assert any(message in m for m in caught.value.message_dict[field])
     assert not CourierOutlet.objects.exists()
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from jindu.audit.models import AuditEvent
 from jindu.core import indicators
 from jindu.core.indicators import Period
-from jindu.inspections import coverage, services
+from jindu.inspections import coverage, patrol_services, services
 from jindu.inspections.models import InspectionRules, Patrol
 from tests.helpers import sign_in
 from tests.inspections_factories import make_patrol
@@ -247,21 +247,21 @@ def _values(personas, **changes):
 )  # fmt: skip
 def test_bad_patrols_are_refused_on_their_field(personas, changes, field, message):
     with pytest.raises(ValidationError) as caught:
-        services.record_patrol(actor=personas.cadre_a, **_values(personas, **changes))
+        patrol_services.record_patrol(actor=personas.cadre_a, **_values(personas, **changes))
     assert message in caught.value.message_dict[field]
     assert not Patrol.objects.exists()
 
 
 def test_a_patrol_cannot_be_recorded_in_another_township(personas):
     with pytest.raises(ValidationError) as caught:
-        services.record_patrol(
+        patrol_services.record_patrol(
             actor=personas.cadre_a, **_values(personas, org_unit=personas.territory.village_b)
         )
     assert "不在您的管辖范围内" in caught.value.message_dict["org_unit"][0]
 
 
 def test_a_valid_gps_point_and_photos_are_kept(personas):
-    patrol = services.record_patrol(
+    patrol = patrol_services.record_patrol(
         actor=personas.cadre_a,
         **_values(personas, latitude="35.521234", longitude="105.734567", area_mu="12.5"),
     )

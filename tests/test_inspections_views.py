@@ -9,6 +9,7 @@ import io
 from datetime import date
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -341,7 +342,7 @@ def test_a_bad_inspection_is_refused_and_nothing_is_written(
 
 def test_an_inspection_with_nothing_checked_is_refused(personas):
     venue = make_venue(personas.cadre_a, personas.territory.village_a)
-    with pytest.raises(services.ValidationError) as caught:
+    with pytest.raises(ValidationError) as caught:
         services.record_venue_inspection(
             actor=personas.cadre_a,
             venue=venue,
@@ -356,7 +357,7 @@ def test_an_inspection_with_nothing_checked_is_refused(personas):
 def test_a_closed_venue_cannot_be_inspected_after_it_closed(personas):
     venue = make_venue(personas.cadre_a, personas.territory.village_a)
     services.update_venue(actor=personas.cadre_a, venue=venue, closed_on=date(2025, 3, 1))
-    with pytest.raises(services.ValidationError) as caught:
+    with pytest.raises(ValidationError) as caught:
         inspect(personas.cadre_a, venue, date(2025, 5, 5))
     assert "该场所已于2025-03-01停业" in caught.value.message_dict["inspected_on"]
 
@@ -385,7 +386,7 @@ def test_a_bad_fix_is_refused(personas, client, fixed_on, note, field, message):
 def test_a_fix_is_recorded_once_and_only_for_a_failure(personas):
     venue = make_venue(personas.cadre_a, personas.territory.village_a)
     passed = inspect(personas.cadre_a, venue, date(2025, 5, 5))
-    with pytest.raises(services.ValidationError, match="该次检查合格，无需整改"):
+    with pytest.raises(ValidationError, match="该次检查合格，无需整改"):
         services.record_fix(
             actor=personas.cadre_a, inspection=passed, fixed_on=date(2025, 5, 6), fix_note="x"
         )
@@ -393,7 +394,7 @@ def test_a_fix_is_recorded_once_and_only_for_a_failure(personas):
     services.record_fix(
         actor=personas.cadre_a, inspection=failed, fixed_on=date(2025, 5, 8), fix_note="已整改"
     )
-    with pytest.raises(services.ValidationError, match="已于2025-05-08整改"):
+    with pytest.raises(ValidationError, match="已于2025-05-08整改"):
         services.record_fix(
             actor=personas.cadre_a, inspection=failed, fixed_on=date(2025, 5, 9), fix_note="再次"
         )

@@ -20,7 +20,7 @@ from jindu.core.indicators import Period
 from jindu.core.masking import mask
 from jindu.core.roles import Perm
 from jindu.core.scoping import get_in_scope_or_404
-from jindu.inspections import rates, services
+from jindu.inspections import courier_services, rates
 from jindu.inspections.exports import CourierExporter
 from jindu.inspections.forms import CourierInspectionForm, OutletForm, PeriodForm, apply_errors
 from jindu.inspections.models import CourierInspection, CourierOutlet
@@ -154,7 +154,7 @@ def outlet_create(request: HttpRequest) -> HttpResponse:
     form = OutletForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            outlet = services.register_outlet(actor=user, **form.values())
+            outlet = courier_services.register_outlet(actor=user, **form.values())
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -171,7 +171,7 @@ def outlet_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = OutletForm(user, request.POST or None, outlet=outlet)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_outlet(actor=user, outlet=outlet, **form.values())
+            courier_services.update_outlet(actor=user, outlet=outlet, **form.values())
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -189,7 +189,7 @@ def courier_inspection_add(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.record_courier_inspection(
+            courier_services.record_courier_inspection(
                 actor=user,
                 outlet=outlet,
                 inspected_on=data["inspected_on"],

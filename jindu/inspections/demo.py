@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from jindu.demo import names
 from jindu.demo.steps import DemoContext
-from jindu.inspections import services
+from jindu.inspections import courier_services, patrol_services, services
 from jindu.inspections.coverage import season_of
 from jindu.inspections.models import InspectionRules
 from jindu.inspections.periods import venue_period
@@ -221,7 +221,7 @@ def demo_outlets(ctx: DemoContext, actor: Any, today: date) -> int:
             else ("post_office" if company == "中国邮政" else "outlet")
         )
         name = f"{unit.name}物流园区" if kind == "logistics_park" else f"{company}{unit.name}网点"
-        outlet = services.register_outlet(
+        outlet = courier_services.register_outlet(
             actor=actor,
             org_unit=unit,
             name=name,
@@ -244,7 +244,7 @@ def demo_outlets(ctx: DemoContext, actor: Any, today: date) -> int:
                     0 if careful or rng.random() < 0.5 else rng.randint(1, max(1, sampled // 8))
                 )
                 counts[rule] = (sampled, sampled - missed)
-            services.record_courier_inspection(
+            courier_services.record_courier_inspection(
                 actor=actor,
                 outlet=outlet,
                 inspected_on=day,
@@ -277,7 +277,7 @@ def demo_patrols(ctx: DemoContext, actor: Any, today: date) -> dict[str, Any]:
         for day in days:
             found = rng.randint(3, 40) if rng.random() < 0.03 else 0
             lat, lon = _point(rng) if rng.random() < 0.6 else (None, None)
-            services.record_patrol(
+            patrol_services.record_patrol(
                 actor=actor,
                 org_unit=rng.choice(villages),
                 patrolled_on=day,
@@ -294,7 +294,7 @@ def demo_patrols(ctx: DemoContext, actor: Any, today: date) -> dict[str, Any]:
             )
     finding_day = _day_between(rng, season.start + timedelta(days=90), season.last_day)
     village = next((v for v in ctx.villages if v.path.startswith(vetoed.path)), vetoed)
-    services.record_patrol(
+    patrol_services.record_patrol(
         actor=actor,
         org_unit=village,
         patrolled_on=finding_day,

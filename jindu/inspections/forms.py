@@ -14,10 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from jindu.codes import registry
 from jindu.core.masking import mask
 from jindu.inspections import stash
+from jindu.inspections.checks import RECORD_LEVELS
 from jindu.inspections.images import MAX_PHOTOS, CheckedFile, check_photo, check_scan
 from jindu.inspections.models import COURIER_RULES, InspectionRules, Patrol, VenueInspection
 from jindu.inspections.selectors import Colour, LetterState, VenueFilter
-from jindu.inspections.services import RECORD_LEVELS
 from jindu.orgs.division import Level
 from jindu.orgs.forms import apply_errors
 from jindu.orgs.models import OrgUnit

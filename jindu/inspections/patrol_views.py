@@ -21,7 +21,7 @@ from jindu.core.excel import export_response
 from jindu.core.indicators import Period
 from jindu.core.roles import Perm
 from jindu.core.scoping import get_in_scope_or_404
-from jindu.inspections import coverage, services, stash
+from jindu.inspections import coverage, patrol_services, services, stash
 from jindu.inspections.exports import PatrolExporter
 from jindu.inspections.forms import PatrolForm, RulesForm, SeasonForm, apply_errors
 from jindu.inspections.models import InspectionRules, Patrol
@@ -131,7 +131,7 @@ def patrol_add(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                patrol = services.record_patrol(
+                patrol = patrol_services.record_patrol(
                     actor=user, photos=form.cleaned_data["photos"], **form.values()
                 )
             except ValidationError as exc:

@@ -1,53 +1,48 @@
-"""Writing the registers and their checks: each write validates everything first, then
-writes its rows, its files and its audit row in one transaction.
+"""Writing the county's check rules and the key venues: venues, their responsibility
+letters, inspections with photos and fixes. Each write validates everything
+first, then writes its rows, its files and its audit row in one transaction.
 
 Errors are raised as ``ValidationError`` keyed by the form field they concern,
-in Chinese, so that the page can show each next to its field.
+in Chinese, so that the page can show each next to its field. Courier outlets
+and patrols are written by ``courier_services`` and ``patrol_services``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jindu.audit.actions import Action
 from jindu.audit.services import record_change, snapshot
 from jindu.codes import registry
+from jindu.inspections.checks import (
+    Errors,
+    actor_or_none,
+    add_error,
+    attach_photos,
+    check_code,
+    check_date,
+    check_phone,
+    check_text,
+    check_unit,
+    files_removed_on_error,
+    move_children,
+    raise_errors,
+    today,
+)
 from jindu.inspections.images import MAX_PHOTOS, CheckedFile
 from jindu.inspections.models import (
-    COURIER_RULES,
-    CourierInspection,
-    CourierOutlet,
     InspectionRules,
-    Patrol,
     Photo,
     ResponsibilityLetter,
     Venue,
     VenueInspection,
 )
-from jindu.inspections.storage import private_storage
-from jindu.orgs.division import Level
-
-Errors = dict[str, list[str]]
-
-# Venues, outlets and patrols belong to a township or a unit below it.
-RECORD_LEVELS = (Level.TOWNSHIP, Level.VILLAGE, Level.GRID)
-# A rough box around China's territory: a point outside it was typed wrongly.
-LATITUDE_RANGE = (Decimal("3.8"), Decimal("53.6"))
-LONGITUDE_RANGE = (Decimal("73.5"), Decimal("135.1"))
-MAX_SAMPLE = 100_000
-MAX_DISTANCE_KM = Decimal("500")
-MAX_AREA_MU = Decimal("1000000")
-MAX_PLANTS = 10_000_000
 
 RULE_LIMITS = {
     "letter_warning_days": (1, 365),
@@ -69,117 +64,6 @@ VENUE_FIELDS = (
     "notes",
     "org_unit",
 )
-OUTLET_FIELDS = (
-    "name",
-    "kind",
-    "company",
-    "address",
-    "contact_name",
-    "contact_phone",
-    "department",
-    "notes",
-    "org_unit",
-)
-
-
-def _add(errors: Errors, field: str, message: str) -> None:
-    errors.setdefault(field, []).append(message)
-
-
-def _raise(errors: Errors) -> None:
-    if errors:
-        raise ValidationError(errors)
-
-
-def _today() -> date:
-    return timezone.localdate()
-
-
-def _check_date(
-    errors: Errors, field: str, value: date | None, label: str, *, required: bool = True
-) -> None:
-    if value is None:
-        if required:
-            _add(errors, field, _("请填写%(label)s") % {"label": label})
-        return
-    if value > _today():
-        _add(errors, field, _("%(label)s不能晚于今天") % {"label": label})
-
-
-def _check_text(
-    errors: Errors, field: str, value: str, label: str, *, limit: int, required: bool = True
-) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        _add(errors, field, _("请填写%(label)s") % {"label": label})
-    elif len(value) > limit:
-        _add(errors, field, _("%(label)s不能超过%(n)d个字") % {"label": label, "n": limit})
-    return value
-
-
-def _check_code(
-    errors: Errors, field: str, list_key: str, code: str, label: str, *, current: str = ""
-) -> None:
-    if not code:
-        _add(errors, field, _("请选择%(label)s") % {"label": label})
-    elif code != current and not registry.is_valid(list_key, code):
-        _add(errors, field, _("“%(code)s”不是有效的%(label)s") % {"code": code, "label": label})
-
-
-def _check_unit(errors: Errors, actor: Any, unit: Any) -> None:
-    if unit is None:
-        _add(errors, "org_unit", _("请选择所在村（社区）或乡镇"))
-        return
-    if unit.level not in RECORD_LEVELS:
-        _add(errors, "org_unit", _("请选择乡镇、村（社区）或网格，不能直接选县"))
-    elif actor is not None and not unit.path.startswith(actor.scope_path):
-        _add(errors, "org_unit", _("所选单位不在您的管辖范围内"))
-
-
-def _check_phone(errors: Errors, field: str, phone: str) -> str:
-    phone = (phone or "").strip().replace(" ", "").replace("-", "")
-    if phone and not (phone.isdigit() and 7 <= len(phone) <= 13):
-        _add(errors, field, _("请填写有效的电话号码（7至13位数字）"))
-    return phone
-
-
-@contextmanager
-def _files_removed_on_error() -> Iterator[list[str]]:
-    """Files written inside the block are deleted again if the block fails, so that a
-    refused write leaves no photo behind."""
-    written: list[str] = []
-    try:
-        yield written
-    except BaseException:
-        storage = private_storage()
-        for name in written:
-            storage.delete(name)
-        raise
-
-
-def _attach_photos(
-    photos: Sequence[CheckedFile], *, actor: Any, written: list[str], **parent: Any
-) -> int:
-    owner = next(iter(parent.values()))
-    for checked in photos:
-        photo = Photo(
-            content_type=checked.content_type,
-            width=checked.width,
-            height=checked.height,
-            size=checked.size,
-            sha256=checked.sha256,
-            uploaded_by=actor if getattr(actor, "pk", None) else None,
-            **parent,
-        )
-        photo.set_org_unit(owner.org_unit)
-        photo.file.save(f"photo.{checked.extension}", ContentFile(checked.data), save=False)
-        written.append(photo.file.name)
-        photo.save()
-    return len(photos)
-
-
-def _actor_or_none(actor: Any) -> Any:
-    return actor if getattr(actor, "pk", None) else None
 
 
 # ------------------------------------------------------------------ rules
@@ -197,18 +81,20 @@ def update_inspection_rules(*, actor: Any, **changes: Any) -> InspectionRules:
     values = {**before, **changes}
     errors: Errors = {}
     if values["venue_period_months"] not in InspectionRules.VenuePeriod.values:
-        _add(errors, "venue_period_months", _("检查周期只能是每月、每季度、每半年或每年"))
+        add_error(errors, "venue_period_months", _("检查周期只能是每月、每季度、每半年或每年"))
     for name, (low, high) in RULE_LIMITS.items():
         value = values[name]
         if not isinstance(value, int) or not low <= value <= high:
-            _add(errors, name, _("请填写%(low)d至%(high)d之间的整数") % {"low": low, "high": high})
+            add_error(
+                errors, name, _("请填写%(low)d至%(high)d之间的整数") % {"low": low, "high": high}
+            )
     if (
         "patrol_first_month" not in errors
         and "patrol_last_month" not in errors
         and values["patrol_first_month"] > values["patrol_last_month"]
     ):
-        _add(errors, "patrol_last_month", _("截止月份不能早于起始月份"))
-    _raise(errors)
+        add_error(errors, "patrol_last_month", _("截止月份不能早于起始月份"))
+    raise_errors(errors)
     for key in RULE_FIELDS:
         setattr(rules, key, values[key])
     rules.save()
@@ -225,8 +111,8 @@ def update_inspection_rules(*, actor: Any, **changes: Any) -> InspectionRules:
 
 def _venue_errors(actor: Any, values: Mapping[str, Any], current: Venue | None) -> Errors:
     errors: Errors = {}
-    _check_text(errors, "name", values["name"], _("场所名称"), limit=100)
-    _check_code(
+    check_text(errors, "name", values["name"], _("场所名称"), limit=100)
+    check_code(
         errors,
         "kind",
         "venue_kind",
@@ -234,9 +120,9 @@ def _venue_errors(actor: Any, values: Mapping[str, Any], current: Venue | None) 
         _("场所类别"),
         current=current.kind if current else "",
     )
-    _check_text(errors, "address", values["address"], _("经营地址"), limit=200)
-    _check_text(errors, "operator_name", values["operator_name"], _("经营业主/负责人"), limit=50)
-    _check_text(
+    check_text(errors, "address", values["address"], _("经营地址"), limit=200)
+    check_text(errors, "operator_name", values["operator_name"], _("经营业主/负责人"), limit=50)
+    check_text(
         errors,
         "licence_number",
         values["licence_number"],
@@ -244,19 +130,19 @@ def _venue_errors(actor: Any, values: Mapping[str, Any], current: Venue | None) 
         limit=60,
         required=False,
     )
-    _check_unit(errors, actor, values["org_unit"])
-    _check_date(errors, "registered_on", values["registered_on"], _("登记日期"))
+    check_unit(errors, actor, values["org_unit"])
+    check_date(errors, "registered_on", values["registered_on"], _("登记日期"))
     closed = values.get("closed_on")
     if closed is not None:
-        _check_date(errors, "closed_on", closed, _("停业日期"))
+        check_date(errors, "closed_on", closed, _("停业日期"))
         if values["registered_on"] and closed < values["registered_on"]:
-            _add(errors, "closed_on", _("停业日期不能早于登记日期"))
+            add_error(errors, "closed_on", _("停业日期不能早于登记日期"))
         if current is not None and current.inspections.filter(inspected_on__gt=closed).exists():
-            _add(errors, "closed_on", _("停业日期之后还有检查记录，请核实停业日期"))
+            add_error(errors, "closed_on", _("停业日期之后还有检查记录，请核实停业日期"))
     if current is not None and values["registered_on"]:
         first = current.inspections.order_by("inspected_on").values_list("inspected_on", flat=True)
         if first and first[0] < values["registered_on"]:
-            _add(
+            add_error(
                 errors,
                 "registered_on",
                 _("登记日期不能晚于第一次检查日期（%(day)s）") % {"day": f"{first[0]:%Y-%m-%d}"},
@@ -286,12 +172,12 @@ def register_venue(
         "address": (address or "").strip(),
         "operator_name": (operator_name or "").strip(),
         "licence_number": (licence_number or "").strip(),
-        "registered_on": registered_on or _today(),
+        "registered_on": registered_on or today(),
         "closed_on": None,
     }
     errors = _venue_errors(actor, values, None)
-    phone = _check_phone(errors, "operator_phone", operator_phone)
-    _raise(errors)
+    phone = check_phone(errors, "operator_phone", operator_phone)
+    raise_errors(errors)
     venue = Venue(
         **{k: v for k, v in values.items() if k != "org_unit"},
         operator_phone=phone,
@@ -304,12 +190,6 @@ def register_venue(
         actor=actor, action=Action.RECORD_CREATED, obj=venue, after=snapshot(venue, VENUE_FIELDS)
     )
     return venue
-
-
-def _move_children(record: Any, related: Iterable[Any]) -> None:
-    """Records copied from a venue or outlet follow it when it moves to another unit."""
-    for qs in related:
-        qs.update(org_unit=record.org_unit, org_path=record.org_path)
 
 
 @transaction.atomic
@@ -327,8 +207,8 @@ def update_venue(*, actor: Any, venue: Venue, **changes: Any) -> Venue:
         values[key] = (values[key] or "").strip()
     errors = _venue_errors(actor, values, venue)
     if "operator_phone" in changes:
-        values["operator_phone"] = _check_phone(errors, "operator_phone", changes["operator_phone"])
-    _raise(errors)
+        values["operator_phone"] = check_phone(errors, "operator_phone", changes["operator_phone"])
+    raise_errors(errors)
     moved = values["org_unit"].pk != venue.org_unit_id
     for key in VENUE_FIELDS:
         if key != "org_unit":
@@ -336,7 +216,7 @@ def update_venue(*, actor: Any, venue: Venue, **changes: Any) -> Venue:
     venue.set_org_unit(values["org_unit"])
     venue.save()
     if moved:
-        _move_children(
+        move_children(
             venue,
             [
                 venue.letters.all(),
@@ -365,26 +245,26 @@ def sign_letter(
 ) -> ResponsibilityLetter:
     """Record a signed responsibility letter, with its scan if one was given."""
     errors: Errors = {}
-    _check_date(errors, "signed_on", signed_on, _("签订日期"))
+    check_date(errors, "signed_on", signed_on, _("签订日期"))
     if term_end is None:
-        _add(errors, "term_end", _("请填写责任期限"))
+        add_error(errors, "term_end", _("请填写责任期限"))
     elif signed_on is not None and term_end < signed_on:
-        _add(errors, "term_end", _("责任期限不能早于签订日期"))
+        add_error(errors, "term_end", _("责任期限不能早于签订日期"))
     elif signed_on is not None and (term_end - signed_on).days > 366 * 5:
-        _add(errors, "term_end", _("责任期限不能超过五年"))
-    signed_by = _check_text(errors, "signed_by", signed_by, _("签订人"), limit=50, required=False)
-    notes = _check_text(errors, "notes", notes, _("备注"), limit=200, required=False)
-    _raise(errors)
+        add_error(errors, "term_end", _("责任期限不能超过五年"))
+    signed_by = check_text(errors, "signed_by", signed_by, _("签订人"), limit=50, required=False)
+    notes = check_text(errors, "notes", notes, _("备注"), limit=200, required=False)
+    raise_errors(errors)
     letter = ResponsibilityLetter(
         venue=venue,
         signed_on=signed_on,
         term_end=term_end,
         signed_by=signed_by,
         notes=notes,
-        recorded_by=_actor_or_none(actor),
+        recorded_by=actor_or_none(actor),
     )
     letter.set_org_unit(venue.org_unit)
-    with _files_removed_on_error() as written:
+    with files_removed_on_error() as written:
         if scan is not None:
             letter.scan_type = scan.content_type
             letter.scan.save(f"scan.{scan.extension}", ContentFile(scan.data), save=False)
@@ -414,42 +294,44 @@ def _inspection_errors(
     photos: Sequence[CheckedFile],
 ) -> Errors:
     errors: Errors = {}
-    _check_date(errors, "inspected_on", inspected_on, _("检查日期"))
+    check_date(errors, "inspected_on", inspected_on, _("检查日期"))
     if inspected_on is not None:
         if inspected_on < venue.registered_on:
-            _add(
+            add_error(
                 errors,
                 "inspected_on",
                 _("检查日期早于该场所的登记日期（%(day)s）")
                 % {"day": f"{venue.registered_on:%Y-%m-%d}"},
             )
         if venue.closed_on is not None and inspected_on > venue.closed_on:
-            _add(
+            add_error(
                 errors,
                 "inspected_on",
                 _("该场所已于%(day)s停业") % {"day": f"{venue.closed_on:%Y-%m-%d}"},
             )
     if mode not in VenueInspection.Mode.values:
-        _add(errors, "mode", _("请选择检查方式（明察或暗访）"))
-    _check_text(errors, "inspectors", inspectors, _("检查人员"), limit=200)
+        add_error(errors, "mode", _("请选择检查方式（明察或暗访）"))
+    check_text(errors, "inspectors", inspectors, _("检查人员"), limit=200)
     if not results:
-        _add(errors, "results", _("请至少填写一个检查项目的结果"))
+        add_error(errors, "results", _("请至少填写一个检查项目的结果"))
     known = registry.labels("venue_check_item")
     for code, (ok, problem) in results.items():
         if code not in known:
-            _add(errors, "results", _("未知的检查项目：%(code)s") % {"code": code})
+            add_error(errors, "results", _("未知的检查项目：%(code)s") % {"code": code})
         elif not ok and not (problem or "").strip():
-            _add(errors, f"problem_{code}", _("请写明“%(item)s”存在的问题") % {"item": known[code]})
+            add_error(
+                errors, f"problem_{code}", _("请写明“%(item)s”存在的问题") % {"item": known[code]}
+            )
         elif len((problem or "").strip()) > 300:
-            _add(errors, f"problem_{code}", _("问题描述不能超过300个字"))
+            add_error(errors, f"problem_{code}", _("问题描述不能超过300个字"))
     failed = any(not ok for ok, _problem in results.values())
     if failed:
         if fix_deadline is None:
-            _add(errors, "fix_deadline", _("检查不合格时请填写整改期限"))
+            add_error(errors, "fix_deadline", _("检查不合格时请填写整改期限"))
         elif inspected_on is not None and fix_deadline < inspected_on:
-            _add(errors, "fix_deadline", _("整改期限不能早于检查日期"))
+            add_error(errors, "fix_deadline", _("整改期限不能早于检查日期"))
     if len(photos) > MAX_PHOTOS:
-        _add(errors, "photos", _("一次最多上传%(n)d张照片") % {"n": MAX_PHOTOS})
+        add_error(errors, "photos", _("一次最多上传%(n)d张照片") % {"n": MAX_PHOTOS})
     return errors
 
 
@@ -481,7 +363,7 @@ def record_venue_inspection(
         fix_deadline=fix_deadline,
         photos=photos,
     )
-    _raise(errors)
+    raise_errors(errors)
     passed = all(ok for ok, _problem in results.values())
     inspection = VenueInspection(
         venue=venue,
@@ -495,13 +377,13 @@ def record_venue_inspection(
         passed=passed,
         fix_deadline=None if passed else fix_deadline,
         notes=(notes or "").strip(),
-        recorded_by=_actor_or_none(actor),
+        recorded_by=actor_or_none(actor),
     )
     inspection.set_org_unit(venue.org_unit)
-    with _files_removed_on_error() as written:
+    with files_removed_on_error() as written:
         inspection.save()
         closed = _close_by_reinspection(actor, inspection) if passed else []
-        count = _attach_photos(photos, actor=actor, written=written, venue_inspection=inspection)
+        count = attach_photos(photos, actor=actor, written=written, venue_inspection=inspection)
         record_change(
             actor=actor,
             action=Action.RECORD_CREATED,
@@ -553,18 +435,18 @@ def record_fix(
     inspection = VenueInspection.objects.select_for_update().get(pk=inspection.pk)
     errors: Errors = {}
     if inspection.passed:
-        _add(errors, "fixed_on", _("该次检查合格，无需整改"))
+        add_error(errors, "fixed_on", _("该次检查合格，无需整改"))
     elif inspection.fixed_on is not None:
-        _add(
+        add_error(
             errors,
             "fixed_on",
             _("该次检查的问题已于%(day)s整改") % {"day": f"{inspection.fixed_on:%Y-%m-%d}"},
         )
-    _check_date(errors, "fixed_on", fixed_on, _("整改完成日期"))
+    check_date(errors, "fixed_on", fixed_on, _("整改完成日期"))
     if fixed_on is not None and fixed_on < inspection.inspected_on:
-        _add(errors, "fixed_on", _("整改完成日期不能早于检查日期"))
-    fix_note = _check_text(errors, "fix_note", fix_note, _("整改情况"), limit=300)
-    _raise(errors)
+        add_error(errors, "fixed_on", _("整改完成日期不能早于检查日期"))
+    fix_note = check_text(errors, "fix_note", fix_note, _("整改情况"), limit=300)
+    raise_errors(errors)
     inspection.fixed_on = fixed_on
     inspection.fix_note = fix_note
     inspection.save(update_fields=["fixed_on", "fix_note"])
@@ -576,315 +458,3 @@ def record_fix(
         after={"fixed_on": fixed_on, "fix_note": fix_note},
     )
     return inspection
-
-
-# ------------------------------------------------------------------ courier outlets
-
-
-def _outlet_errors(actor: Any, values: Mapping[str, Any], current: CourierOutlet | None) -> Errors:
-    errors: Errors = {}
-    _check_text(errors, "name", values["name"], _("网点名称"), limit=100)
-    _check_code(
-        errors,
-        "kind",
-        "courier_kind",
-        values["kind"],
-        _("网点类别"),
-        current=current.kind if current else "",
-    )
-    _check_text(errors, "company", values["company"], _("所属企业/品牌"), limit=60)
-    _check_text(errors, "address", values["address"], _("地址"), limit=200)
-    _check_text(
-        errors, "contact_name", values["contact_name"], _("负责人"), limit=50, required=False
-    )
-    _check_unit(errors, actor, values["org_unit"])
-    return errors
-
-
-@transaction.atomic
-def register_outlet(
-    *,
-    actor: Any,
-    org_unit: Any,
-    name: str,
-    kind: str,
-    company: str,
-    address: str,
-    contact_name: str = "",
-    contact_phone: str = "",
-    department: Any = None,
-    notes: str = "",
-) -> CourierOutlet:
-    values = {
-        "org_unit": org_unit,
-        "name": (name or "").strip(),
-        "kind": kind,
-        "company": (company or "").strip(),
-        "address": (address or "").strip(),
-        "contact_name": (contact_name or "").strip(),
-    }
-    errors = _outlet_errors(actor, values, None)
-    phone = _check_phone(errors, "contact_phone", contact_phone)
-    _raise(errors)
-    outlet = CourierOutlet(
-        **{k: v for k, v in values.items() if k != "org_unit"},
-        contact_phone=phone,
-        department=department,
-        notes=(notes or "").strip(),
-    )
-    outlet.set_org_unit(org_unit)
-    outlet.save()
-    record_change(
-        actor=actor,
-        action=Action.RECORD_CREATED,
-        obj=outlet,
-        after=snapshot(outlet, OUTLET_FIELDS),
-    )
-    return outlet
-
-
-@transaction.atomic
-def update_outlet(*, actor: Any, outlet: CourierOutlet, **changes: Any) -> CourierOutlet:
-    unknown = set(changes) - set(OUTLET_FIELDS)
-    if unknown:
-        raise TypeError(f"unknown outlet fields: {sorted(unknown)}")
-    outlet = CourierOutlet.objects.select_for_update().get(pk=outlet.pk)
-    before = snapshot(outlet, OUTLET_FIELDS)
-    if not changes.get("contact_phone"):
-        changes.pop("contact_phone", None)
-    values = {**before, **changes}
-    for key in ("name", "company", "address", "contact_name", "notes"):
-        values[key] = (values[key] or "").strip()
-    errors = _outlet_errors(actor, values, outlet)
-    if "contact_phone" in changes:
-        values["contact_phone"] = _check_phone(errors, "contact_phone", changes["contact_phone"])
-    _raise(errors)
-    moved = values["org_unit"].pk != outlet.org_unit_id
-    for key in OUTLET_FIELDS:
-        if key != "org_unit":
-            setattr(outlet, key, values[key])
-    outlet.set_org_unit(values["org_unit"])
-    outlet.save()
-    if moved:
-        _move_children(outlet, [outlet.inspections.all()])
-    after = snapshot(outlet, OUTLET_FIELDS)
-    if after != before:
-        record_change(
-            actor=actor, action=Action.RECORD_UPDATED, obj=outlet, before=before, after=after
-        )
-    return outlet
-
-
-Counts = Mapping[str, tuple[Any, Any]]
-
-
-def courier_count_errors(counts: Counts) -> Errors:
-    """Each rule's sample and compliance: whole numbers, not negative, complied ≤ sampled."""
-    errors: Errors = {}
-    any_sampled = False
-    for rule, label in COURIER_RULES:
-        sampled, complied = counts.get(rule, (0, 0))
-        bad = False
-        for field, value in ((f"{rule}_sampled", sampled), (f"{rule}_complied", complied)):
-            if value is None:
-                value = 0
-            if not isinstance(value, int) or isinstance(value, bool):
-                _add(errors, field, _("请填写整数件数"))
-                bad = True
-            elif value < 0:
-                _add(errors, field, _("件数不能为负数"))
-                bad = True
-            elif value > MAX_SAMPLE:
-                _add(errors, field, _("件数不能超过%(n)d") % {"n": MAX_SAMPLE})
-                bad = True
-        if bad:
-            continue
-        sampled, complied = sampled or 0, complied or 0
-        if complied > sampled:
-            _add(
-                errors,
-                f"{rule}_complied",
-                _("%(rule)s合规件数（%(c)d）不能多于抽查件数（%(s)d）")
-                % {"rule": label, "c": complied, "s": sampled},
-            )
-        any_sampled = any_sampled or sampled > 0
-    if not errors and not any_sampled:
-        _add(errors, "real_name_sampled", _("请至少填写一项规定的抽查件数"))
-    return errors
-
-
-@transaction.atomic
-def record_courier_inspection(
-    *,
-    actor: Any,
-    outlet: CourierOutlet,
-    inspected_on: date | None,
-    inspectors: str,
-    counts: Counts,
-    problems: str = "",
-) -> CourierInspection:
-    """Record a check of the three 100 % rules at an outlet."""
-    errors = courier_count_errors(counts)
-    _check_date(errors, "inspected_on", inspected_on, _("检查日期"))
-    inspectors = _check_text(errors, "inspectors", inspectors, _("检查人员"), limit=200)
-    _raise(errors)
-    inspection = CourierInspection(
-        outlet=outlet,
-        inspected_on=inspected_on,
-        inspectors=inspectors,
-        problems=(problems or "").strip(),
-        recorded_by=_actor_or_none(actor),
-    )
-    for rule, _label in COURIER_RULES:
-        sampled, complied = counts.get(rule, (0, 0))
-        setattr(inspection, f"{rule}_sampled", sampled or 0)
-        setattr(inspection, f"{rule}_complied", complied or 0)
-    inspection.set_org_unit(outlet.org_unit)
-    inspection.save()
-    fields = [f"{rule}_{part}" for rule, _l in COURIER_RULES for part in ("sampled", "complied")]
-    record_change(
-        actor=actor,
-        action=Action.RECORD_CREATED,
-        obj=inspection,
-        after=snapshot(inspection, ["inspected_on", *fields]),
-        extra={"outlet": outlet.pk},
-    )
-    return inspection
-
-
-# ------------------------------------------------------------------ patrols
-
-
-def _decimal(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
-def patrol_errors(values: Mapping[str, Any], actor: Any) -> Errors:
-    errors: Errors = {}
-    _check_unit(errors, actor, values["org_unit"])
-    _check_date(errors, "patrolled_on", values["patrolled_on"], _("踏查日期"))
-    if values["check_level"] not in Patrol.CheckLevel.values:
-        _add(errors, "check_level", _("请选择踏查/核查层级"))
-    _check_code(errors, "land_kind", "land_kind", values["land_kind"], _("地类"))
-    _check_text(errors, "team", values["team"], _("踏查人员"), limit=300)
-    _check_text(errors, "place", values["place"], _("踏查地点"), limit=200, required=False)
-    distance, area = values["distance_km"], values["area_mu"]
-    if distance is None and area is None:
-        _add(errors, "distance_km", _("请填写踏查里程或踏查面积（至少一项）"))
-    if distance is not None and not Decimal(0) < distance <= MAX_DISTANCE_KM:
-        _add(errors, "distance_km", _("踏查里程应大于0且不超过%(n)s公里") % {"n": MAX_DISTANCE_KM})
-    if area is not None and not Decimal(0) < area <= MAX_AREA_MU:
-        _add(errors, "area_mu", _("踏查面积应大于0且不超过%(n)s亩") % {"n": MAX_AREA_MU})
-    found, destroyed = values["plants_found"], values["plants_destroyed"]
-    for field, value in (("plants_found", found), ("plants_destroyed", destroyed)):
-        if not isinstance(value, int) or value < 0:
-            _add(errors, field, _("株数不能为负数"))
-        elif value > MAX_PLANTS:
-            _add(errors, field, _("株数过大，请核实"))
-    if "plants_found" not in errors and "plants_destroyed" not in errors and destroyed > found:
-        _add(errors, "plants_destroyed", _("铲除株数不能多于发现株数"))
-    species = values["plant_species"]
-    known = registry.labels("illicit_plant")
-    if isinstance(found, int) and found > 0 and not species:
-        _add(errors, "plant_species", _("发现毒品原植物时请选择植物种类"))
-    for code in species:
-        if code not in known:
-            _add(errors, "plant_species", _("未知的植物种类：%(code)s") % {"code": code})
-    lat, lon = values["latitude"], values["longitude"]
-    if (lat is None) != (lon is None):
-        _add(
-            errors, "latitude" if lat is None else "longitude", _("请同时填写纬度和经度，或都不填")
-        )
-    else:
-        if lat is not None and not LATITUDE_RANGE[0] <= lat <= LATITUDE_RANGE[1]:
-            _add(
-                errors,
-                "latitude",
-                _("纬度应在%(a)s至%(b)s之间（中国境内）")
-                % {"a": LATITUDE_RANGE[0], "b": LATITUDE_RANGE[1]},
-            )
-        if lon is not None and not LONGITUDE_RANGE[0] <= lon <= LONGITUDE_RANGE[1]:
-            _add(
-                errors,
-                "longitude",
-                _("经度应在%(a)s至%(b)s之间（中国境内）")
-                % {"a": LONGITUDE_RANGE[0], "b": LONGITUDE_RANGE[1]},
-            )
-    return errors
-
-
-PATROL_FIELDS = (
-    "patrolled_on",
-    "check_level",
-    "land_kind",
-    "place",
-    "team",
-    "distance_km",
-    "area_mu",
-    "plants_found",
-    "plants_destroyed",
-    "plant_species",
-    "latitude",
-    "longitude",
-)
-
-
-@transaction.atomic
-def record_patrol(
-    *,
-    actor: Any,
-    org_unit: Any,
-    patrolled_on: date | None,
-    land_kind: str,
-    team: str,
-    check_level: str = "",
-    place: str = "",
-    distance_km: Any = None,
-    area_mu: Any = None,
-    plants_found: int = 0,
-    plants_destroyed: int = 0,
-    plant_species: Sequence[str] = (),
-    latitude: Any = None,
-    longitude: Any = None,
-    notes: str = "",
-    photos: Sequence[CheckedFile] = (),
-) -> Patrol:
-    """Record a patrol, or a higher level's check, with its photos and GPS point."""
-    values = {
-        "org_unit": org_unit,
-        "patrolled_on": patrolled_on,
-        "check_level": check_level or "",
-        "land_kind": land_kind,
-        "place": (place or "").strip(),
-        "team": (team or "").strip(),
-        "distance_km": _decimal(distance_km),
-        "area_mu": _decimal(area_mu),
-        "plants_found": plants_found if plants_found is not None else 0,
-        "plants_destroyed": plants_destroyed if plants_destroyed is not None else 0,
-        "plant_species": list(dict.fromkeys(plant_species or ())),
-        "latitude": _decimal(latitude),
-        "longitude": _decimal(longitude),
-    }
-    errors = patrol_errors(values, actor)
-    if len(photos) > MAX_PHOTOS:
-        _add(errors, "photos", _("一次最多上传%(n)d张照片") % {"n": MAX_PHOTOS})
-    _raise(errors)
-    patrol = Patrol(
-        **{k: v for k, v in values.items() if k != "org_unit"},
-        notes=(notes or "").strip(),
-        recorded_by=_actor_or_none(actor),
-    )
-    patrol.set_org_unit(org_unit)
-    with _files_removed_on_error() as written:
-        patrol.save()
-        count = _attach_photos(photos, actor=actor, written=written, patrol=patrol)
-        record_change(
-            actor=actor,
-            action=Action.RECORD_CREATED,
-            obj=patrol,
-            after=snapshot(patrol, PATROL_FIELDS),
-            extra={"photos": count},
-        )
-    return patrol
