@@ -40,6 +40,11 @@ from jindu.enforcement.models import Case, CausedKind
 from jindu.orgs.division import Level
 from jindu.orgs.models import Department, OrgUnit
 
+# The columns that describe the case itself (the rest describe one seizure).
+CASE_COLUMNS = (
+    "offence", "place", "department", "occurred_on", "filed_on", "solved_on", "closed_on",
+    "street_dealing", "gang", "synthetic_drug", "caused_kind", "summary",
+)  # fmt: skip
 _CAUSED = {
     "刑事": CausedKind.CRIMINAL,
     "刑事案件": CausedKind.CRIMINAL,
@@ -255,7 +260,7 @@ class CaseImport(ImportSpec):
 
     def _check(self, row: ImportRow) -> None:
         values = row.values
-        has_case = any(values.get(k) not in (None, "") for k in ("offence", "place", "filed_on"))
+        has_case = any(values.get(k) not in (None, "") for k in CASE_COLUMNS)
         place = self._place(row) if values.get("place") else None
         offence = None
         if values.get("offence"):
