@@ -485,6 +485,7 @@ def delist_key_township(*, actor: Any, key: KeyTownship, delisted_on: date | Non
 def add_task(
     *, actor: Any, key: KeyTownship, task: str, deadline: date | None, note: str = ""
 ) -> RemediationTask:
+    key = KeyTownship.objects.select_related("org_unit").get(pk=key.pk)
     _require_office(actor, key.org_unit)
     errors: dict[str, list[str]] = {}
     if not (task or "").strip():
