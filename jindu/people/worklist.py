@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 from jindu.core import crypto
 from jindu.core.roles import Role
 from jindu.orgs.division import Level
+from jindu.orgs.models import OrgUnit
 from jindu.people.dates import add_months
 from jindu.people.models import (
     Absence,
@@ -81,11 +82,6 @@ ROW_FIELDS = (
     "moved_away_on",
     "clean_since",
     "key_person",
-    "org_unit__name",
-    "org_unit__level",
-    "org_unit__parent",
-    "org_unit__parent__name",
-    "org_unit__parent__level",
 )
 HOME_CARDS = 5
 # Above this many people a list's later queries select them by subquery, not by id.
@@ -155,6 +151,11 @@ class Row:
         if self.state is None or self.person.measure_anchor is None:
             return None
         return months_between(self.person.measure_anchor, self.state.today) // 12 + 1
+
+    @property
+    def year_label(self) -> str:
+        year = self.year_of_measure
+        return _("第%(n)d年") % {"n": year} if year else ""
 
     @cached_property
     def task_lines(self) -> list[TaskLine]:
@@ -343,11 +344,18 @@ def build_rows(
     people_qs: QuerySet[Person], today: date, policy: FollowUpPolicy | None = None
 ) -> list[Row]:
     """Rows for every person of ``people_qs``, most urgent first."""
-    people = list(
-        people_qs.select_related("org_unit", "org_unit__parent").only(*ROW_FIELDS).order_by()
-    )
+    people = list(people_qs.only(*ROW_FIELDS).order_by())
     if not people:
         return []
+    # Each unit once (a township's few dozen), not once per person as a join would.
+    units = {
+        u.pk: u
+        for u in OrgUnit.objects.filter(pk__in={p.org_unit_id for p in people})
+        .select_related("parent")
+        .only("id", "name", "level", "parent__id", "parent__name", "parent__level")
+    }
+    for person in people:
+        person.org_unit = units[person.org_unit_id]
     policy = policy or FollowUpPolicy.current()
     intervals = [int(i) for i in (policy.test_intervals or [1, 2, 3])]
     community_ids = {
