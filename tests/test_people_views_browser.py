@@ -122,6 +122,7 @@ def test_filters_and_the_export_menu_on_a_desktop(
     watched.screenshot("people-desktop-1-filtered")
 
     page.get_by_role("button", name="导出Excel").click()
+    page.locator("#export-dialog.show").wait_for()
     reason = page.locator("#export-reason")
     assert not reason.is_visible()
     page.get_by_label("导出完整身份证号").check()
