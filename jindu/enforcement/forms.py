@@ -379,6 +379,10 @@ class SeizureForm(PlacedForm):
             self.fields["org_unit"].required = False
             self.fields["org_unit"].help_text = _("不填则为案件发生地")
         if seizure is None and not self.is_bound:
+            if self.case is not None:
+                # Drugs in a case are mostly seized where and when it was solved.
+                self.initial["org_unit"] = self.case.org_unit_id
+                self.initial["seized_on"] = self.case.solved_on or self.case.filed_on
             self.initial.setdefault("seized_on", timezone.localdate())
 
     def values(self) -> dict[str, Any]:
