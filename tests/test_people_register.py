@@ -301,3 +301,13 @@ def test_a_large_subtree_is_narrowed_to_a_township_before_the_form(
 def test_narrowing_outside_the_scope_answers_404(client, personas, territory):
     sign_in(client, personas.cadre_a)
     assert client.get(CREATE, {"under": territory.township_b.pk}).status_code == 404
+
+
+def test_the_registers_code_lists_ship_beside_the_app_and_load_once(db):
+    from jindu.codes import loader
+
+    names = [str(path.relative_to(path.parents[2])) for path in loader.shipped_files()]
+    assert names[0].endswith("codes/data/defaults.json")
+    assert "people/data/codes.json" in names
+    # Loaded after migrate already; a second load adds nothing and changes nothing.
+    assert loader.load_defaults() == {"lists": 0, "items": 0}
