@@ -293,3 +293,37 @@ def test_the_pages_render_on_a_phone_without_inline_styles(client, personas, rec
                        ("enforcement:caught_add", ()), ("enforcement:seizures", ())):  # fmt: skip
         _r, body = page(client, name, *args)
         assert 'name="viewport"' in body and ' style="' not in body, name
+
+
+def test_the_lists_ask_the_same_number_of_queries_for_more_rows(
+    client, personas, territory, records
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    office, police = personas.county_officer, territory.police_dept
+    sign_in(client, office)
+    names = (
+        "enforcement:cases",
+        "enforcement:seizures",
+        "enforcement:caught",
+        "enforcement:driving",
+    )
+
+    def counts():
+        found = []
+        for name in names:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(reverse(name)).status_code == 200
+            found.append(len(queries))
+        return found
+
+    before = counts()
+    for n in range(6):
+        case = make_case(office, territory.village_a, police, number=f"更多-{n}",
+                         solved_on=d("2023-03-10"))  # fmt: skip
+        add_suspect(office, case)
+        seize(office, "heroin", "1", d("2023-03-10"), case=case)
+        catch(office, territory.village_b, police, d("2023-05-05"))
+        driving(office, territory.village_b, police, d("2023-06-06"))
+    assert counts() == before
