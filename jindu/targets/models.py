@@ -178,7 +178,7 @@ class TargetShare(ScopedModel):
     scope_department_field = "department"
 
     class Meta:
-        ordering = ["target", "org_path", "department"]
+        ordering = ["target", "org_path", "department_id"]
         verbose_name = "目标分解"
         indexes = [path_index("targets_targetshare")]
         constraints = [
@@ -313,7 +313,7 @@ class ResponsibilityLetter(ScopedModel):
     scope_department_field = "department"
 
     class Meta:
-        ordering = ["year", "kind", "org_path", "department"]
+        ordering = ["year", "kind", "org_path", "department_id"]
         verbose_name = "责任书"
         indexes = [path_index("targets_responsibilityletter")]
         constraints = [

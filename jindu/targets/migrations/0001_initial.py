@@ -139,7 +139,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name': '责任书',
-                'ordering': ['year', 'kind', 'org_path', 'department'],
+                'ordering': ['year', 'kind', 'org_path', 'department_id'],
             },
         ),
         migrations.CreateModel(
@@ -173,7 +173,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name': '目标分解',
-                'ordering': ['target', 'org_path', 'department'],
+                'ordering': ['target', 'org_path', 'department_id'],
             },
         ),
         migrations.AddIndex(
