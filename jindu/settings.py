@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "jindu.regulation",
     "jindu.enforcement",
     "jindu.targets",
+    "jindu.dashboards",
     "jindu.portal",
     "jindu.demo",
 ]

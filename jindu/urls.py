@@ -12,6 +12,7 @@ urlpatterns = [
     path("regulation/", include("jindu.regulation.urls")),
     path("enforcement/", include("jindu.enforcement.urls")),
     path("targets/", include("jindu.targets.urls")),
+    path("dashboards/", include("jindu.dashboards.urls")),
 ]
 
 handler400 = "jindu.portal.views.bad_request"
