@@ -500,6 +500,7 @@ SAMPLES: dict[str, Callable[[Personas], dict[str, Any]]] = {
     "accounts:account_reset_password": _b_user,
     "orgs:import_preview": _token,
     "orgs:import_rejected": _token,
+    "dashboards:unit": _b_unit,
     "orgs:unit": _b_unit,
     "orgs:children": _b_unit,
     "orgs:unit_add": _b_unit,
