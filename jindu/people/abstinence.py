@@ -30,7 +30,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from jindu.people.dates import add_years
-from jindu.people.models import DrugTest, FollowUpPolicy, Measure, Person
+from jindu.people.models import DrugTest, FollowUpPolicy, Measure, Person, Responsibility
 from jindu.people.movement import responsible_q
 
 
@@ -43,7 +43,10 @@ def _years(abstinence_years: int | None) -> int:
 def _present_on(path: str, day: date) -> Q:
     alive = Q(died_on__isnull=True) | Q(died_on__gt=day)
     here = Q(moved_away_on__isnull=True) | Q(moved_away_on__gt=day)
-    return responsible_q(path, day) & alive & here
+    # Everyone ever responsible within the path first (the path index): without it a
+    # planner may test the EXISTS below on every person of the installation.
+    ever_here = Responsibility.objects.filter(org_path__subtree=path).values("person_id")
+    return Q(pk__in=ever_here) & responsible_q(path, day) & alive & here
 
 
 def abstinent_ids(path: str, on_date: date, abstinence_years: int | None = None) -> set[int]:

@@ -26,12 +26,20 @@ from functools import reduce
 from operator import or_
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from jindu.core import indicators
 from jindu.core.indicators import Indicator, Number, Period, rate, register
 from jindu.people import abstinence
-from jindu.people.models import FollowUpPolicy, Measure, Outflow, Person, TeamMember
+from jindu.people.models import (
+    FollowUpPolicy,
+    Measure,
+    Outflow,
+    Person,
+    Responsibility,
+    TeamMember,
+)
 from jindu.people.status import lost_contact_q, under_community_q
 
 AREA = "rehab"
@@ -126,10 +134,17 @@ def new_users_growth_many(paths: Sequence[str], period: Period) -> Values:
 
 
 def _decided(kinds: Sequence[str], paths: Sequence[str], period: Period) -> QuerySet:
-    return Measure.objects.filter(
+    # The people ever responsible within the paths come first (the path index),
+    # then their measures (by person and decision date): otherwise a planner may
+    # scan every measure of the installation for the dates.
+    # The kind is compared through lower(), which no index serves, for the same reason:
+    # an index on the kind alone covers a whole installation's measures.
+    ever_here = Responsibility.objects.filter(_within("org_path", paths)).values("person_id")
+    return Measure.objects.alias(kind_value=Lower("kind")).filter(
         _in_period("decision_date", period),
         _held_on("decision_date", paths, "person__responsibilities__"),
-        kind__in=kinds,
+        kind_value__in=kinds,
+        person_id__in=ever_here,
     )
 
 
