@@ -9,6 +9,7 @@ rule. Every table exports with ``?export=<table>`` (audited).
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -103,6 +104,7 @@ def _screen_context(request: HttpRequest) -> dict[str, Any]:
     board = data.build(request.user, _own_unit(request), year, on)
     side = board.side_rows()
     status = board.people_by_status()
+    chart = board.chart_data(side, status)
     return {
         "year": year,
         "board": board,
@@ -111,7 +113,8 @@ def _screen_context(request: HttpRequest) -> dict[str, Any]:
         "progress": board.completion_rows(),
         "board_rows": board.board_rows(),
         "alerts": board.alerts(),
-        "chart": board.chart_data(side, status),
+        "chart": chart,
+        "chart_json": json.dumps(chart, ensure_ascii=False),
         "updated": timezone.localtime(),
     }
 

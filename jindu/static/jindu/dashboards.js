@@ -62,7 +62,12 @@
     var source = document.getElementById(holder.getAttribute("data-chart-source"));
     var build = BUILDERS[holder.getAttribute("data-dashboard-chart")];
     if (!source || !build || !window.echarts) return;
-    var data = JSON.parse(source.textContent);
+    // A JSON block (json_script) on a full page; an attribute in a panel HTMX swapped in,
+    // since HTMX removes the script elements of what it swaps.
+    var text = source.hasAttribute("data-chart-json")
+      ? source.getAttribute("data-chart-json")
+      : source.textContent;
+    var data = JSON.parse(text);
     var screen = dark(holder);
     // Set through the CSSOM, which the Content-Security-Policy allows (no style attribute).
     holder.style.height = (screen ? 38 : 300) + (screen ? "vh" : "px");
@@ -75,6 +80,10 @@
       option.backgroundColor = "transparent";
       option.textStyle = { fontSize: 18 };
       if (option.legend) option.legend.textStyle = { fontSize: 18 };
+      // Axis labels do not inherit the global text size; a TV is read from across a room.
+      [option.xAxis, option.yAxis].forEach(function (axis) {
+        if (axis) axis.axisLabel = Object.assign({}, axis.axisLabel, { fontSize: 16 });
+      });
     }
     chart.setOption(option);
     holder.setAttribute("data-drawn", "1");
