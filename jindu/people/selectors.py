@@ -223,6 +223,17 @@ def _bounded(qs: QuerySet[Person], scope: str) -> QuerySet[Person]:
     return qs
 
 
+def _keyset(qs: QuerySet[Person], condition: Q) -> QuerySet[Person]:
+    """``qs`` from a cursor on, the cursor's condition first in the query.
+
+    SQLite bounds a scan of the keyset index by the first range on ``org_path``
+    it meets; after the scope's range (``for_user``) it would read the subtree
+    from its start to the cursor and throw that away (400 ms at the end of a
+    million rows instead of 1 ms).
+    """
+    return Person.objects.filter(condition) & qs
+
+
 @dataclass
 class Page:
     rows: list[Person]
@@ -247,15 +258,16 @@ def page(
     Rows the per-row rules do not confirm (``confirm``) are left out of the page;
     the cursors still move past them, so every row is seen at most once.
     """
-    qs = _bounded(qs, scope).select_related("org_unit").defer(*LIST_DEFERRED)
+    qs = _bounded(qs, scope)
     backwards = before is not None and after is None
     if after is not None:
         path, pk = after
-        qs = qs.filter(org_path__gte=path).filter(Q(org_path__gt=path) | Q(pk__gt=pk))
+        qs = _keyset(qs, Q(org_path__gte=path) & (Q(org_path__gt=path) | Q(pk__gt=pk)))
     elif before is not None:
         path, pk = before
-        qs = qs.filter(org_path__lte=path).filter(Q(org_path__lt=path) | Q(pk__lt=pk))
+        qs = _keyset(qs, Q(org_path__lte=path) & (Q(org_path__lt=path) | Q(pk__lt=pk)))
         qs = qs.order_by("-org_path", "-id")
+    qs = qs.select_related("org_unit").defer(*LIST_DEFERRED)
     fetched = list(qs[: size + 1])
     more = len(fetched) > size
     fetched = fetched[:size]
@@ -296,13 +308,13 @@ def iterate(
 ) -> Iterator[tuple[Person, Flags]]:
     """Every matching person with their flags, a keyset chunk at a time (for exports)."""
     after: tuple[str, int] | None = None
-    base = _bounded(qs, scope).select_related("org_unit").defer(*deferred)
+    base = _bounded(qs, scope)
     while True:
         batch = base
         if after is not None:
             path, pk = after
-            batch = batch.filter(org_path__gte=path).filter(Q(org_path__gt=path) | Q(pk__gt=pk))
-        rows = list(batch[:chunk])
+            batch = _keyset(batch, Q(org_path__gte=path) & (Q(org_path__gt=path) | Q(pk__gt=pk)))
+        rows = list(batch.select_related("org_unit").defer(*deferred)[:chunk])
         if not rows:
             return
         flags = bulk_flags(rows, today)
