@@ -187,6 +187,9 @@ class Dashboard:
 
     def unsigned_letters(self) -> int | None:
         """Townships and departments of the year whose letter is not signed, within the unit."""
+        if self.unit.level not in (Level.COUNTY, Level.TOWNSHIP):
+            # Letters are signed by a county's townships and departments only.
+            return None
         county = completion.county_of(self.unit)
         if county is None:
             return None

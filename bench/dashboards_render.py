@@ -1,0 +1,180 @@
+"""Time the dashboards on a large register, and the same figures computed naively.
+
+    python bench/dashboards_render.py [--persons N] [--sqlite FILE | --postgres URL]
+                                      [--runs N] [--rebuild]
+
+Without ``--sqlite``/``--postgres`` the register is built once with ``jindu seed
+--persons N`` (a synthetic province, some twenty events a person) into its own
+database under /tmp and reused on later runs. A county-office account for the
+first county is added (the only write), so that the pages are rendered as
+that user would get them.
+
+Prints the server time (view and template, no network) of the county
+dashboard, the province root's, the big screen's panel; one indicator for one
+unit and period through the registry; and the naive way — every person's
+first-found year grouped over all rows, then the unit's rows picked out in
+Python — with the ratio. Nothing is asserted: the figures are for the closing
+note (targets: 300 ms for a whole dashboard, 30 ms for one indicator).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+VAR = Path("/tmp/jindu-bench-dashboards")
+ENV = {
+    "JINDU_SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+    "JINDU_DATA_KEY": "bench-only-data-key-0123456789",
+    "JINDU_VAR_DIR": str(VAR),
+    "JINDU_ALLOWED_HOSTS": "testserver",
+    "DJANGO_SETTINGS_MODULE": "jindu.settings",
+}
+
+
+def _median_ms(func: Callable[[], Any], runs: int) -> tuple[float, Any]:
+    result = func()  # warm-up: the first call fills the database's page cache
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = func()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), result
+
+
+def build(env: dict[str, str], persons: int) -> None:
+    print(f"building the register: jindu seed --persons {persons:,} …", flush=True)
+    for command in (["migrate", "--noinput", "-v", "0"], ["seed", "--persons", str(persons)]):
+        subprocess.run([sys.executable, "-m", "jindu.cli", *command], cwd=REPO, env=env, check=True)
+
+
+def _user(username: str, unit: Any, role: str) -> Any:
+    from jindu.accounts import services as accounts
+    from jindu.accounts.models import User
+
+    found = User.objects.filter(username=username).first()
+    if found is not None:
+        return found
+    return accounts.create_user(
+        actor=None, username=username, full_name=username, org_unit=unit, department=None,
+        password="bench-only-Passw0rd!", roles={role}, must_change_password=False,
+    )  # fmt: skip
+
+
+def _page(view: Callable[..., Any], user: Any, path: str, **kwargs: Any) -> Callable[[], Any]:
+    from django.test import RequestFactory
+
+    factory = RequestFactory()
+
+    def run() -> Any:
+        request = factory.get(path)
+        request.user = user
+        response = view(request, **kwargs)
+        assert response.status_code == 200, response.status_code
+        return response
+
+    return run
+
+
+def measure(runs: int) -> None:
+    from django.db import connection
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from jindu.core import indicators
+    from jindu.core.indicators import Period
+    from jindu.core.roles import Role
+    from jindu.dashboards import views
+    from jindu.orgs.models import OrgUnit
+    from jindu.people.models import Person
+
+    today = timezone.localdate()
+    root = OrgUnit.objects.filter(parent=None).order_by("path").first()
+    county = OrgUnit.objects.filter(level="county").order_by("path").first()
+    township = OrgUnit.objects.filter(parent=county).order_by("path").first()
+    people = Person.objects.count()
+    print(f"register: {people:,} people; {OrgUnit.objects.count():,} units")
+
+    office = _user("bench_county_office", county, Role.COUNTY_OFFICE.value)
+    provincial = _user("bench_province", root, Role.COUNTY_OFFICE.value)
+    print(f"\nserver time (view + template), median of {runs} runs, ms:")
+    for label, view, user, kwargs, times in (
+        (f"county dashboard ({county.name})", views.county, office, {}, runs),
+        (f"township dashboard ({township.name})", views.unit, office, {"pk": township.pk}, runs),
+        ("big screen panel (county)", views.screen_panel, office, {}, runs),
+        # Slow: overdue tests are worked out person by person over the whole province.
+        (f"province root dashboard ({root.name})", views.county, provincial, {}, 1),
+    ):
+        ms, response = _median_ms(_page(view, user, "/dashboards/", **kwargs), times)
+        print(f"  {label:<40}{ms:10.1f}   ({len(response.content):,} bytes)", flush=True)
+
+    year = today.year - 1
+    period = Period.year(year)
+    print(f"\none indicator, one unit, {period.label}, median of {runs} runs, ms:")
+    for key in ("new_users_found", "cases_solved", "community_detox_ordered", "execution_rate"):
+        for name, unit in (("township", township), ("county", county), ("province", root)):
+            ms, value = _median_ms(lambda k=key, u=unit: indicators.value(k, u.path, period), runs)
+            print(f"  {key:<26}{name:<10}{ms:10.1f}   = {value}", flush=True)
+
+    def naive() -> int:
+        # Every person's first-found year, grouped over all rows, then the township's
+        # rows picked out in Python: what a report built on the raw events does.
+        rows = (
+            Person.objects.order_by()
+            .values_list("org_path", "first_found_on__year")
+            .annotate(n=Count("pk"))
+        )
+        return sum(n for path, y, n in rows if y == year and path.startswith(township.path))
+
+    registry_ms, registry_value = _median_ms(
+        lambda: indicators.value("new_users_found", township.path, period), runs
+    )
+    naive_ms, naive_value = _median_ms(naive, runs)
+    print(
+        f"\nnew users found, {township.name}, {period.label}:"
+        f"\n  registry {registry_ms:10.1f} ms  = {registry_value}"
+        f"\n  naive    {naive_ms:10.1f} ms  = {naive_value}  (by the person's current unit)"
+        f"\n  ratio    {naive_ms / max(registry_ms, 0.001):10.1f} × slower naively"
+    )
+    print(f"\ndatabase: {connection.vendor} {connection.settings_dict['NAME']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument("--sqlite", help="an existing seeded SQLite database")
+    parser.add_argument("--postgres", help="a PostgreSQL database URL")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--rebuild", action="store_true")
+    args = parser.parse_args()
+    env = dict(os.environ, **ENV)
+    if args.sqlite:
+        env["JINDU_DATABASE_URL"] = f"sqlite:///{Path(args.sqlite).resolve()}"
+    elif args.postgres:
+        env["JINDU_DATABASE_URL"] = args.postgres
+    else:
+        VAR.mkdir(parents=True, exist_ok=True)
+        database = VAR / f"dashboards-{args.persons}.sqlite3"
+        if args.rebuild and database.exists():
+            database.unlink()
+        env["JINDU_DATABASE_URL"] = f"sqlite:///{database}"
+        if not database.exists():
+            build(env, args.persons)
+    os.environ.update(env)
+    sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
+    measure(args.runs)
+
+
+if __name__ == "__main__":
+    main()
