@@ -52,7 +52,25 @@ COMMUNITY_KINDS = (Measure.Kind.COMMUNITY_DETOX, Measure.Kind.COMMUNITY_REHAB)
 # ------------------------------------------------------------------ shared pieces
 
 
+def common_ancestor(paths: Sequence[str]) -> str:
+    """The deepest path holding every one of ``paths`` ("/" if none does)."""
+    first = paths[0].strip("/").split("/")
+    shared = len(first)
+    for path in paths[1:]:
+        parts = path.strip("/").split("/")
+        shared = min(shared, len(parts))
+        while shared and parts[:shared] != first[:shared]:
+            shared -= 1
+    return "/" + "".join(f"{part}/" for part in first[:shared])
+
+
 def _within(field: str, paths: Sequence[str]) -> Q:
+    """Rows within any of ``paths``, as one range over the path index where they share
+    an ancestor (townships of a county): ORed ranges make SQLite scan the table.
+    Rows of the ancestor outside every asked path are left out by ``_roll_up``."""
+    ancestor = common_ancestor(paths)
+    if ancestor != "/":
+        return Q(**{f"{field}__subtree": ancestor})
     return reduce(or_, (Q(**{f"{field}__subtree": p}) for p in paths))
 
 
