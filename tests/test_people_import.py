@@ -128,6 +128,8 @@ def test_a_cadre_imports_a_legacy_sheet_into_own_villages_and_grids(personas):
     assert wang.sex == "F" and wang.org_unit_id == territory.grid_a.pk
     assert wang.first_found_on == date(2018, 3, 5)
     assert Responsibility.objects.get(person=zhang).valid_from == date(2019, 3, 5)
+    event = AuditEvent.objects.filter(action=Action.IMPORTED).latest("pk")
+    assert json.loads(event.detail)["converted_from_15"] == 1
 
 
 def test_facts_written_by_the_import_are_those_refresh_facts_computes(personas):

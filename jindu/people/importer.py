@@ -119,9 +119,6 @@ _SEXES = {"男": "M", "男性": "M", "m": "M", "女": "F", "女性": "F", "f": "
 
 
 def _sex(value: Any) -> str:
-    found = _SEXES.get(value) if value.__class__ is str else None
-    if found is not None:
-        return found
     text = clean_text(value).lower()
     if text not in _SEXES:
         raise CellError(_("性别应填“男”或“女”，当前为“%(v)s”") % {"v": clean_text(value)})
@@ -187,19 +184,6 @@ _NO_MEASURE = {"无", "没有", "未采取", "/", "-", "—"}
 
 
 def _measure_kind(value: Any) -> str:
-    known = _MEASURE_SEEN.get(value) if value.__class__ is str else None
-    if known is not None:
-        return known
-    kind = _measure_kind_of(value)
-    if value.__class__ is str and len(_MEASURE_SEEN) < 1000:
-        _MEASURE_SEEN[value] = kind
-    return kind
-
-
-_MEASURE_SEEN: dict[str, str] = {}
-
-
-def _measure_kind_of(value: Any) -> str:
     text = re.sub(r"\s+", "", clean_text(value))
     if text in _NO_MEASURE:
         return "none"
@@ -216,7 +200,7 @@ FIELDS = (
     Field("id_number", "身份证号", required=True, parse=_id_number,
           aliases=("公民身份号码", "身份证号码", "身份证", "证件号码", "身份证件号码"),
           help=gettext_lazy("18位；15位旧号自动转换，末位小写x可以")),
-    Field("sex", "性别", parse=_sex, help=gettext_lazy("可不填，由身份证号推出；填了须一致")),
+    Field("sex", "性别", parse=_memo(_sex), help=gettext_lazy("可不填，由身份证号推出；填了须一致")),
     Field("birth_date", "出生日期", parse=parse_date,
           help=gettext_lazy("可不填；填了须与身份证号一致")),
     Field("ethnicity", "民族", parse=_memo(clean_text)),
@@ -246,7 +230,7 @@ FIELDS = (
     Field("key_person", "重点人员", aliases=("是否重点人员",), parse=_flag),
     Field("key_person_reason", "重点人员原因", aliases=("列为重点人员原因",), parse=_text(200)),
     Field("notes", "备注", parse=clean_text),
-    Field("measure_kind", "管控措施", parse=_measure_kind,
+    Field("measure_kind", "管控措施", parse=_memo(_measure_kind),
           aliases=("措施类型", "措施种类", "当前措施", "戒毒措施", "管控类型"),
           help=gettext_lazy("当前措施：社区戒毒、社区康复、强制隔离戒毒等；无措施可不填")),
     Field("decision_date", "决定日期", aliases=("措施决定日期", "决定时间"), parse=_memo(parse_date)),
@@ -347,6 +331,7 @@ class PersonImport(ImportSpec):
         self.scope_name: str = user.org_unit.name if user and user.org_unit_id else ""
         self.today = timezone.localdate()
         self.existing: dict[str, Any] = {}
+        self.rows: Sequence[ImportRow] = ()
         self.measures: dict[int, list[Measure]] = {}
 
     # -- prefetch
@@ -377,9 +362,8 @@ class PersonImport(ImportSpec):
                 self.existing[person.id_index] = person
         found = [p.pk for p in self.existing.values()]
         for start in range(0, len(found), _CHUNK):
-            for m in Measure.objects.filter(person_id__in=found[start : start + _CHUNK]).order_by(
-                "decision_date", "id"
-            ):
+            chunk = Measure.objects.filter(person_id__in=found[start : start + _CHUNK])
+            for m in chunk.order_by("decision_date", "id"):
                 self.measures.setdefault(m.person_id, []).append(m)
         self._load_units()
         self.ethnicity = _CodeMap("ethnicity")
@@ -397,16 +381,11 @@ class PersonImport(ImportSpec):
         self.drugs = _CodeMap("drug_type")
         self.policy = FollowUpPolicy.current()
         # Labels translated once, not once per row.
-        self.coded = (
-            ("ethnicity", self.ethnicity, _("民族")),
-            ("how_found", self.how_found, _("发现方式")),
-            ("employment", self.employment, _("就业状况")),
-        )
-        self.dated = (
-            ("first_found_on", _("初次发现日期")),
-            ("decision_date", _("决定日期")),
-            ("report_in_date", _("报到日期")),
-        )
+        self.coded = (("ethnicity", self.ethnicity, _("民族")),
+                      ("how_found", self.how_found, _("发现方式")),
+                      ("employment", self.employment, _("就业状况")))  # fmt: skip
+        self.dated = (("first_found_on", _("初次发现日期")), ("decision_date", _("决定日期")),
+                      ("report_in_date", _("报到日期")))  # fmt: skip
 
     def _load_units(self) -> None:
         from jindu.orgs.models import OrgUnit
@@ -501,6 +480,7 @@ class PersonImport(ImportSpec):
 
     # -- checks
     def check_rows(self, rows: Sequence[ImportRow]) -> None:
+        self.rows = rows
         first: dict[str, ImportRow] = {}
         for row in rows:
             plan = row.context
@@ -682,9 +662,7 @@ class PersonImport(ImportSpec):
         measures: list[tuple] = []
         report_ins: list[tuple] = []
         for row in rows:
-            if row.outcome == "unchanged":
-                counts["unchanged"] += 1
-                continue
+            counts["unchanged"] += row.outcome == "unchanged"
             if row.outcome != "update":
                 continue
             counts["updated"] += 1
@@ -697,11 +675,8 @@ class PersonImport(ImportSpec):
                 if "first_found_on" in plan.changes:
                     refresh.append(person.pk)
             if plan.new_measure:
-                measures.append(
-                    self._measure_row(
-                        writer, person.pk, person.org_unit_id, person.org_path, plan.new_measure
-                    )
-                )
+                where = (person.pk, person.org_unit_id, person.org_path)
+                measures.append(self._measure_row(writer, *where, plan.new_measure))
                 refresh.append(person.pk)
             if plan.report_in:
                 report_ins.append(plan.report_in)
@@ -709,15 +684,13 @@ class PersonImport(ImportSpec):
         for fields, updates in by_fields.items():
             writer.update(Person, (*fields, "updated_at"), updates)
         self._update_measure_report_ins(writer, report_ins)
-        if measures:
-            ids = writer.reserve_ids(Measure, len(measures))
-            writer.insert(
-                Measure, MEASURE_FIELDS, [(pk, *m) for pk, m in zip(ids, measures, strict=True)]
-            )
-        counts["measures"] += len(measures)
+        ids = writer.reserve_ids(Measure, len(measures))
+        writer.insert(
+            Measure, MEASURE_FIELDS, [(pk, *m) for pk, m in zip(ids, measures, strict=True)]
+        )
         if refresh:
             refresh_facts_many(refresh)
-        counts["measures"] += self.created_measures
+        counts["measures"] = len(measures) + self.created_measures
         return counts
 
     def _update_measure_report_ins(self, writer: BulkWriter, report_ins: list[tuple]) -> None:
@@ -809,7 +782,9 @@ class PersonImport(ImportSpec):
         return len(rows)
 
     def audit_detail(self) -> dict[str, Any]:
-        return {"scope": self.scope_name or _("全部")}
+        # How many legacy 15-digit numbers the valid rows carry (stored as 18 digits).
+        converted = sum(1 for row in self.rows if row.ok and row.context.number.converted_from_15)
+        return {"scope": self.scope_name or _("全部"), "converted_from_15": converted}
 
 
 def _iso(day: date | None) -> str | None:
