@@ -200,3 +200,25 @@ def test_a_township_sees_and_enters_only_its_own_row(client, personas):
         f"&year={THIS_YEAR}&quarter=0"
     )
     assert client.get(url).status_code == 404
+
+
+def test_the_office_changes_a_rule_and_bad_rules_are_refused(client, personas):
+    with pytest.raises(PermissionDenied):
+        reporting.update_rule(
+            actor=personas.cadre_a, key="awareness_rate", level="township", department_name="",
+            period_kind="year", deadline_days=10,
+        )  # fmt: skip
+    sign_in(client, personas.county_officer)
+    url = f"{reverse('targets:rule_edit')}?key=awareness_rate"
+    response = client.post(
+        url, {"level": "township", "department_name": "教育局", "period_kind": "year",
+              "deadline_days": "60"},
+    )  # fmt: skip
+    assert "成员单位在县级填报" in response.content.decode()
+    response = client.post(
+        url, {"level": "township", "department_name": "", "period_kind": "year",
+              "deadline_days": "60"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    rule = reporting.rule_for("awareness_rate")
+    assert rule.deadline(THIS_YEAR - 1, 0) == date(THIS_YEAR, 3, 1)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jindu.orgs.forms import apply_errors  # noqa: F401  (re-exported for the views)
-from jindu.targets.models import LetterKind
+from jindu.targets.models import LetterKind, PeriodKind
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -134,3 +134,20 @@ class TaskForm(forms.Form):
 class TaskDoneForm(forms.Form):
     done_on = forms.DateField(label=_("完成日期"), widget=DATE)
     note = forms.CharField(label=_("备注"), max_length=300, required=False)
+
+
+class RuleForm(forms.Form):
+    level = forms.ChoiceField(
+        label=_("填报单位层级"),
+        choices=[
+            ("county", _("县（区）")),
+            ("township", _("乡镇/街道")),
+            ("village", _("村/社区")),
+        ],
+    )
+    department_name = forms.CharField(
+        label=_("填报成员单位（简称）"), max_length=30, required=False,
+        help_text=_("如“教育局”；留空则由上述层级的单位逐一填报"),
+    )  # fmt: skip
+    period_kind = forms.ChoiceField(label=_("填报周期"), choices=PeriodKind.choices)
+    deadline_days = forms.IntegerField(label=_("期末后填报期限（天）"), min_value=0, max_value=366)

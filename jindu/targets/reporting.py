@@ -119,6 +119,47 @@ def rules() -> list[ReportingRule]:
     return [rule_for(key) for key in REPORTED_KEYS]
 
 
+RULE_FIELDS = ("level", "department_name", "period_kind", "deadline_days")
+RULE_LEVELS = ("county", "township", "village")
+
+
+@transaction.atomic
+def update_rule(
+    *,
+    actor: Any,
+    key: str,
+    level: str,
+    department_name: str,
+    period_kind: str,
+    deadline_days: int | None,
+) -> ReportingRule:
+    """The county office changes who reports an indicator, how often and until when."""
+    if _is_user(actor) and not is_office(actor):
+        raise PermissionDenied(_("只有县禁毒办可以修改填报规则"))
+    rule = ReportingRule.objects.select_for_update().get(pk=rule_for(key).pk)
+    errors: dict[str, list[str]] = {}
+    department_name = (department_name or "").strip()[:30]
+    if level not in RULE_LEVELS:
+        errors["level"] = [_("请选择填报单位层级")]
+    elif department_name and level != "county":
+        errors["department_name"] = [_("成员单位在县级填报，请将层级选为县（区）")]
+    if period_kind not in PeriodKind.values:
+        errors["period_kind"] = [_("请选择填报周期")]
+    if deadline_days is None or not 0 <= deadline_days <= 366:
+        errors["deadline_days"] = [_("填报期限须在0到366天之间")]
+    if errors:
+        raise ValidationError(errors)
+    before = snapshot(rule, RULE_FIELDS)
+    rule.level, rule.department_name = level, department_name
+    rule.period_kind, rule.deadline_days = period_kind, deadline_days
+    rule.save()
+    record_change(
+        actor=actor, action=Action.RECORD_UPDATED, obj=rule, before=before,
+        after=snapshot(rule, RULE_FIELDS),
+    )  # fmt: skip
+    return rule
+
+
 def department_of(rule: ReportingRule, county: OrgUnit) -> Department | None:
     """The member department of ``county`` that reports under ``rule`` (by short name)."""
     if not rule.department_name:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("reported/", views_reported.reported_list, name="reported"),
     path("reported/enter/", views_reported.reported_enter, name="reported_enter"),
     path("reported/unlock/", views_reported.reported_unlock, name="reported_unlock"),
+    path("reported/rule/", views_reported.rule_edit, name="rule_edit"),
     path("reported/<int:pk>/submit/", views_reported.reported_submit, name="reported_submit"),
     path("reported/<int:pk>/approve/", views_reported.reported_approve, name="reported_approve"),
     path("reported/<int:pk>/return/", views_reported.reported_return, name="reported_return"),

@@ -23,7 +23,14 @@ from jindu.core.scoping import get_in_scope_or_404
 from jindu.orgs.division import Level
 from jindu.orgs.models import OrgUnit
 from jindu.targets import reporting
-from jindu.targets.forms import ReportedForm, ReturnForm, UnlockForm, YearForm, apply_errors
+from jindu.targets.forms import (
+    ReportedForm,
+    ReturnForm,
+    RuleForm,
+    UnlockForm,
+    YearForm,
+    apply_errors,
+)
 from jindu.targets.models import PeriodKind, ReportedValue, period_label
 from jindu.targets.views import county_for, townships_in_scope
 
@@ -158,6 +165,7 @@ def reported_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "year": year,
             "sections": sections,
+            "is_office": is_office,
         },
     )
 
@@ -328,6 +336,37 @@ def reported_unlock(request: HttpRequest) -> HttpResponse:
             "indicator": indicators.get(key),
             "title": _("解锁补报"),
             "button": _("解锁"),
+        },
+    )
+
+
+@require(Perm.TARGETS_MANAGE)
+def rule_edit(request: HttpRequest) -> HttpResponse:
+    """Who reports an indicator, how often, and how long after the period."""
+    key = request.GET.get("key", "")
+    if key not in reporting.REPORTED_KEYS:
+        messages.error(request, _("请从填报指标列表进入"))
+        return redirect("targets:reported")
+    rule = reporting.rule_for(key)
+    initial = {name: getattr(rule, name) for name in reporting.RULE_FIELDS}
+    form = RuleForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            reporting.update_rule(actor=request.user, key=key, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("已保存填报规则"))
+            return redirect("targets:reported")
+    return render(
+        request,
+        "targets/reported_action.html",
+        {
+            "form": form,
+            "indicator": indicators.get(key),
+            "label": _("填报规则"),
+            "title": _("修改填报规则"),
+            "button": _("保存"),
         },
     )
 
