@@ -36,7 +36,7 @@ from jindu.core.excel_import import (
     register_import,
 )
 from jindu.enforcement import rules, services
-from jindu.enforcement.models import Case, CausedKind
+from jindu.enforcement.models import Case, CausedKind, Seizure
 from jindu.orgs.division import Level
 from jindu.orgs.models import Department, OrgUnit
 
@@ -204,8 +204,6 @@ class CaseImport(ImportSpec):
             )
         else:
             self.in_scope = {c.pk for c in cases}
-        from jindu.enforcement.models import Seizure
-
         self.seizures_on_file = set(
             Seizure.objects.filter(case__in=cases).values_list(
                 "case_id", "seized_on", "drug_type", "weight_g"
