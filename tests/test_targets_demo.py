@@ -110,3 +110,14 @@ def test_letters_in_every_state_and_reported_rates_for_two_years(small_demo):
     rows = {row.key: row for row in board(small_demo.county.path, last_year)}
     assert rows["awareness_rate"].current is not None
     assert rows["awareness_rate"].previous is not None
+
+
+@pytest.mark.parametrize("total", ["8", "10.5", "19.988", "130", "0"])
+def test_a_demo_target_splits_over_fifteen_townships_exactly_and_never_below_zero(total):
+    import random
+
+    from jindu.targets.demo import _split
+
+    shares = _split(Decimal(total), 15, random.Random(3))
+    assert sum(shares) == Decimal(total)
+    assert all(share >= 0 for share in shares)

@@ -227,12 +227,17 @@ def key_township(ctx: DemoContext, office: Any) -> Any:
 
 
 def _split(total: Decimal, parts: int, rng: random.Random) -> list[Decimal]:
-    """Shares adding up to ``total`` exactly (whole numbers where the total is whole)."""
-    weights = [rng.uniform(0.5, 1.5) for _ in range(parts)]
+    """Shares adding up to ``total`` exactly, none negative (largest remainders), whole
+    numbers where the total is whole; a small total leaves some townships at zero."""
     quantum = Decimal(1) if total == total.to_integral_value() else Decimal("0.001")
-    shares = [(total * Decimal(w) / Decimal(sum(weights))).quantize(quantum) for w in weights]
-    shares[0] += total - sum(shares)
-    return shares
+    units = int(total / quantum)
+    weights = [rng.uniform(0.5, 1.5) for _ in range(parts)]
+    raw = [units * w / sum(weights) for w in weights]
+    shares = [int(r) for r in raw]
+    by_remainder = sorted(range(parts), key=lambda i: raw[i] - shares[i], reverse=True)
+    for i in by_remainder[: units - sum(shares)]:
+        shares[i] += 1
+    return [quantum * n for n in shares]
 
 
 def targets(ctx: DemoContext, office: Any, rng: random.Random) -> None:
@@ -255,7 +260,8 @@ def targets(ctx: DemoContext, office: Any, rng: random.Random) -> None:
             services.set_breakdown(
                 actor=office,
                 target=target,
-                townships=dict(zip(townships, shares, strict=True)),
+                # A township with no part is left blank rather than given a zero target.
+                townships={t: (s or "") for t, s in zip(townships, shares, strict=True)},
                 departments={police: value} if police is not None else {},
             )
 
