@@ -169,3 +169,24 @@ def test_a_saved_seizure_counts_at_once(county, personas):
     seize(personas.county_officer, "methamphetamine", "0.4", d("2023-12-01"),
           org_unit=county.village_a, department=county.police_dept)  # fmt: skip
     assert indicators.value("seized_meth_g", path, Y2023) == before + Decimal("0.4")
+
+
+def test_side_by_side_across_counties_with_no_shared_ancestor(county, personas):
+    from jindu.orgs import services as orgs
+
+    other = orgs.create_unit(
+        actor=None, name="邻县", level="county", parent=None, division_code="621198000000"
+    )
+    town = orgs.create_unit(
+        actor=None, name="邻镇", level="township", parent=other, division_code="621198100000"
+    )
+    police = orgs.create_department(
+        actor=None, county=other, name="邻县公安局", short_name="公安局"
+    )
+    make_case(None, town, police, solved_on=d("2023-05-05"))
+    paths = [county.county.path, other.path, county.township_b.path]
+    assert indicators.by_units("cases_solved", paths, Y2023) == {
+        county.county.path: 2,
+        other.path: 1,
+        county.township_b.path: 1,
+    }

@@ -38,6 +38,28 @@ HEROIN = "heroin"
 METH = "methamphetamine"
 
 
+def _shared_path(paths: Sequence[str]) -> str:
+    """The deepest path holding all of ``paths`` ("/" when they share none)."""
+    parts = [p.strip("/").split("/") for p in paths]
+    shared: list[str] = []
+    for level in zip(*parts, strict=False):
+        if any(part != level[0] for part in level):
+            break
+        shared.append(level[0])
+    return "/" + "".join(f"{part}/" for part in shared)
+
+
+def _within(paths: Sequence[str]) -> Q:
+    """Rows within any of ``paths``: one range over their shared ancestor where they
+    have one (the townships of a county), since ORed ranges make SQLite read the
+    whole table. Rows of the ancestor outside every asked path are left out when
+    the groups are summed into the asked paths."""
+    shared = _shared_path(paths)
+    if shared != "/":
+        return Q(org_path__subtree=shared)
+    return reduce(or_, (Q(org_path__subtree=p) for p in paths))
+
+
 def _in(field: str, period: Period) -> Q:
     return Q(**{f"{field}__gte": period.start, f"{field}__lt": period.end})
 
@@ -53,7 +75,7 @@ class Measure:
     def many(self, paths: Sequence[str], period: Period) -> Values:
         if not paths:
             return {}
-        qs = self.source(period).filter(reduce(or_, (Q(org_path__subtree=p) for p in paths)))
+        qs = self.source(period).filter(_within(paths))
         aggregate = Sum(self.total) if self.total else Count("id")
         zero: Number = Decimal(0) if self.total else 0
         result: Values = dict.fromkeys(paths, zero)
