@@ -755,10 +755,13 @@ class PersonImport(ImportSpec):
                         latest = MeasureDates(m["kind"], m["decision_date"], m["report_in_date"],
                                               m["start_date"], m["planned_end"], None)  # fmt: skip
                     found = v["first_found_on"]
-                    kind, anchor, until, contact, clean = person_facts(
-                        first_found_on=found, latest=latest, last_met=None, last_visit=None,
-                        last_positive=None,
-                    )  # fmt: skip
+                    if latest is None:  # the rule's answer with nothing but a finding
+                        kind, anchor, until, contact, clean = "", None, None, None, found
+                    else:
+                        kind, anchor, until, contact, clean = person_facts(
+                            first_found_on=found, latest=latest, last_met=None, last_visit=None,
+                            last_positive=None,
+                        )  # fmt: skip
                     drugs = tuple(v["drug_types"] or ())
                     drugs_text = drug_json.get(drugs)
                     if drugs_text is None:
