@@ -107,9 +107,19 @@ def _notifications(user: Any) -> dict[str, Any]:
 
 
 def _my_people(user: Any) -> Any:
+    from django.urls import NoReverseMatch, reverse
+
+    from jindu.people.followup_views import with_links
     from jindu.people.worklist import my_people, summarise
 
-    return summarise(my_people(user, timezone.localdate()))
+    try:
+        reverse("people:my_people")
+    except NoReverseMatch:
+        # The register's pages are not wired (a trimmed URLconf): no section.
+        return None
+    summary = summarise(my_people(user, timezone.localdate()))
+    with_links(summary.rows)
+    return summary
 
 
 # ---------------------------------------------------------------- one per kind
