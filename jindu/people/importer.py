@@ -28,7 +28,6 @@ from datetime import date
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -49,6 +48,7 @@ from jindu.core.excel_import import (
 from jindu.people import idnumber, services
 from jindu.people.bulk import COMMUNITY, BulkWriter, MeasureDates, person_facts, refresh_facts_many
 from jindu.people.dates import add_months
+from jindu.people.import_units import Unit, UnitFinder
 from jindu.people.models import Measure, Person, Responsibility
 
 _CHUNK = 5000
@@ -249,29 +249,13 @@ ENCRYPTED = ("household_address", "current_address", "phone")
 # ------------------------------------------------------------------ lookups
 
 
-_UNIT_SEPARATORS = re.compile(r"[\s/\\\-－—·>＞、,，]+")
-
-
-def _unit_key(text: str) -> str:
-    return _UNIT_SEPARATORS.sub("", text)
-
-
-@dataclass
-class _Unit:
-    pk: int
-    name: str
-    path: str
-    level: str
-    full_name: str
-
-
 @dataclass
 class _RowPlan:
     """What writing one row does, worked out during the checks."""
 
     number: idnumber.IdNumber
     index: str
-    unit: _Unit | None = None
+    unit: Unit | None = None
     existing: Any = None
     changes: dict[str, Any] | None = None
     new_measure: dict[str, Any] | None = None
@@ -280,28 +264,51 @@ class _RowPlan:
 
 
 class _CodeMap:
-    """A code list read once: a cell matches a code, a label, or one of the aliases."""
+    """A code list read once: a cell matches a code, a label, or one of the aliases.
+
+    What each distinct cell resolved to is kept: a register names the same few
+    ethnicities and drugs a hundred thousand times.
+    """
 
     def __init__(self, list_key: str, aliases: dict[str, str] | None = None) -> None:
         from jindu.codes.models import CodeItem
 
         self.lookup: dict[str, str] = {}
         self.labels: list[str] = []
-        for code, label in CodeItem.objects.filter(
-            code_list__key=list_key, active=True
-        ).values_list("code", "label"):
+        items = CodeItem.objects.filter(code_list__key=list_key, active=True)
+        for code, label in items.values_list("code", "label"):
             self.labels.append(label)
             for key in (code, label, *re.split(r"[（）()]", label)):
                 if key.strip():
                     self.lookup.setdefault(key.strip().lower(), code)
         for alias, code in (aliases or {}).items():
             self.lookup.setdefault(alias.lower(), code)
+        self.resolved: dict[str, str | None] = {}
+        self.resolved_many: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
 
-    def __bool__(self) -> bool:
-        return bool(self.lookup)
+    def resolve(self, text: str) -> str | None:
+        try:
+            return self.resolved[text]
+        except KeyError:
+            pass
+        key = text.lower()
+        # "汉" for 汉族, "1" for 01: how ethnicity cells are often filled.
+        code = self.lookup.get(key) or self.lookup.get(key + "族")
+        if code is None and key.isdigit():
+            code = self.lookup.get(key.zfill(2))
+        self.resolved[text] = code
+        return code
 
-    def get(self, text: str) -> str | None:
-        return self.lookup.get(text.lower())
+    def resolve_many(self, parts: list[str]) -> tuple[list[str], list[str]]:
+        """The codes of several names in one cell (sorted, once each), and the names unknown."""
+        key = tuple(parts)
+        if key not in self.resolved_many:
+            codes = [self.resolve(part) for part in parts]
+            known = sorted({code for code in codes if code})
+            unknown = [part for part, code in zip(parts, codes, strict=True) if not code]
+            self.resolved_many[key] = (known, unknown)
+        known, unknown = self.resolved_many[key]
+        return list(known), unknown
 
     def choices(self) -> str:
         return "、".join(self.labels[:12])
@@ -365,7 +372,7 @@ class PersonImport(ImportSpec):
             chunk = Measure.objects.filter(person_id__in=found[start : start + _CHUNK])
             for m in chunk.order_by("decision_date", "id"):
                 self.measures.setdefault(m.person_id, []).append(m)
-        self._load_units()
+        self.units_in_scope = UnitFinder(self.scope_path, self.scope_name)
         self.ethnicity = _CodeMap("ethnicity")
         self.how_found = _CodeMap(
             "how_found",
@@ -381,102 +388,12 @@ class PersonImport(ImportSpec):
         self.drugs = _CodeMap("drug_type")
         self.policy = FollowUpPolicy.current()
         # Labels translated once, not once per row.
-        self.coded = (("ethnicity", self.ethnicity, _("民族")),
-                      ("how_found", self.how_found, _("发现方式")),
-                      ("employment", self.employment, _("就业状况")))  # fmt: skip
+        # A code list not loaded (an empty map) leaves the cell's text as it is.
+        coded = (("ethnicity", self.ethnicity, _("民族")), ("how_found", self.how_found, _("发现方式")),
+                 ("employment", self.employment, _("就业状况")))  # fmt: skip
+        self.coded = tuple(entry for entry in coded if entry[1].lookup)
         self.dated = (("first_found_on", _("初次发现日期")), ("decision_date", _("决定日期")),
                       ("report_in_date", _("报到日期")))  # fmt: skip
-
-    def _load_units(self) -> None:
-        from jindu.orgs.models import OrgUnit
-
-        units = OrgUnit.objects.filter(active=True)
-        if self.scope_path:
-            units = units.within(self.scope_path)
-        rows = list(
-            units.filter(level__in=("township", "village", "grid")).values_list(
-                "pk", "name", "path", "level", "parent_id", "division_code"
-            )
-        )
-        names = {pk: name for pk, name, *_rest in rows}
-        self.by_key: dict[str, list[_Unit]] = {}
-        self.by_code: dict[str, _Unit] = {}
-        self.non_responsible: dict[str, str] = {}
-        for pk, name, path, level, _parent, code in rows:
-            if level == "township":
-                self.non_responsible[_unit_key(name)] = name
-                if code:
-                    self.non_responsible[code] = name
-                continue
-            chain = [names.get(int(p)) for p in path.strip("/").split("/")[:-1]]
-            chain = [n for n in chain if n]
-            unit = _Unit(pk, name, path, level, "".join(chain[-2:]) + name)
-            keys = {_unit_key(name)}
-            if chain:
-                keys.add(_unit_key(chain[-1] + name))
-            if len(chain) > 1:
-                keys.add(_unit_key(chain[-2] + chain[-1] + name))
-            for key in keys:
-                self.by_key.setdefault(key, []).append(unit)
-            if code:
-                self.by_code[code] = unit
-
-    def _unit(self, text: str) -> _Unit | str | None:
-        """The unit a cell names in the scope, the Chinese reason why none, or None if unknown."""
-        key = _unit_key(text)
-        code = code_text(text)
-        if code.isdigit():
-            from jindu.orgs.division import expand_code
-
-            return self.by_code.get(expand_code(code))
-        matches = self.by_key.get(key, [])
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            shown = "、".join(u.full_name for u in matches[:3])
-            return _("“%(v)s”对应多个单位（%(units)s），请写明所属乡镇、村，或填写区划代码") % {
-                "v": text,
-                "units": shown,
-            }
-        if key in self.non_responsible or code in self.non_responsible:
-            return _("责任单位须为村（社区）或网格，“%(v)s”是乡镇（街道）") % {"v": text}
-        return None
-
-    def _resolve_units(self, rows: Sequence[ImportRow]) -> dict[str, _Unit | str]:
-        """Every distinct unit cell resolved once; those not found looked up outside the
-        scope in one query per chunk, for a clearer message than "not found"."""
-        from jindu.orgs.division import expand_code
-        from jindu.orgs.models import OrgUnit
-
-        resolved: dict[str, _Unit | str] = {}
-        unknown: list[str] = []
-        for row in rows:
-            text = row.values.get("unit")
-            if text and text not in resolved:
-                found = self._unit(text)
-                if found is None:
-                    unknown.append(text)
-                    found = _("找不到责任单位“%(v)s”") % {"v": text}
-                resolved[text] = found
-        if self.scope_path and unknown:
-            keys = {t: expand_code(code_text(t)) if code_text(t).isdigit() else t for t in unknown}
-            outside: set[str] = set()
-            values = sorted(set(keys.values()))
-            for start in range(0, len(values), _CHUNK):
-                chunk = values[start : start + _CHUNK]
-                for name, code in (
-                    OrgUnit.objects.filter(Q(name__in=chunk) | Q(division_code__in=chunk))
-                    .exclude(path__startswith=self.scope_path)
-                    .values_list("name", "division_code")
-                ):
-                    outside.update((name, code))
-            for text, key in keys.items():
-                if key in outside:
-                    resolved[text] = _("责任单位“%(v)s”不在您的管辖范围（%(scope)s）内") % {
-                        "v": text,
-                        "scope": self.scope_name,
-                    }
-        return resolved
 
     # -- checks
     def check_rows(self, rows: Sequence[ImportRow]) -> None:
@@ -494,7 +411,7 @@ class PersonImport(ImportSpec):
             row.error("id_number", message % {"row": earlier.number})
             if not any(k == "id_number" for k, _m in earlier.errors):
                 earlier.error("id_number", message % {"row": row.number})
-        self.units = self._resolve_units(rows)
+        self.units = self.units_in_scope.resolve(row.values.get("unit") for row in rows)
         # Every row is checked, even one already wrong, so that the preview lists all
         # of its problems at once.
         for row in rows:
@@ -510,7 +427,7 @@ class PersonImport(ImportSpec):
             self._dates(row, None)
             self._measure(row)
             return
-        plan.unit = unit if isinstance(unit, _Unit) else None
+        plan.unit = unit if isinstance(unit, Unit) else None
         number: idnumber.IdNumber = plan.number
         birth = number.birth_date
         if values["sex"] and values["sex"] != number.sex:
@@ -545,27 +462,20 @@ class PersonImport(ImportSpec):
         values = row.values
         for key, codes, label in self.coded:
             text = values[key]
-            if not text or not codes:
-                continue
-            code = codes.get(text)
-            if code is None and key == "ethnicity":
-                code = codes.get(text + "族") or (
-                    codes.get(text.zfill(2)) if text.isdigit() else None
-                )
-            if code is None:
-                shown = {"l": label, "v": text, "c": codes.choices()}
-                row.error(key, _("无法识别的%(l)s“%(v)s”，可填：%(c)s") % shown)
-            else:
-                values[key] = code
-        if values["drug_types"] is not None and self.drugs:
-            found, unknown = [], []
-            for part in values["drug_types"]:
-                code = self.drugs.get(part)
-                (found if code else unknown).append(code or part)
+            if text:
+                code = codes.resolve(text)
+                if code is None:
+                    shown = {"l": label, "v": text, "c": codes.choices()}
+                    row.error(key, _("无法识别的%(l)s“%(v)s”，可填：%(c)s") % shown)
+                else:
+                    values[key] = code
+        parts = values["drug_types"]
+        if parts is not None and self.drugs.lookup:
+            found, unknown = self.drugs.resolve_many(parts)
             if unknown:
                 shown = {"v": "、".join(unknown), "c": self.drugs.choices()}
                 row.error("drug_types", _("无法识别的毒品种类“%(v)s”，可填：%(c)s") % shown)
-            values["drug_types"] = sorted(set(found))
+            values["drug_types"] = found
 
     def _dates(self, row: ImportRow, birth: date | None) -> None:
         for key, label in self.dated:
