@@ -456,3 +456,24 @@ def test_a_list_too_long_to_spell_out_by_id_gives_the_same_rows(personas, monkey
     monkeypatch.setattr(worklist, "MAX_LISTED_IDS", 1)
     assert snapshot() == by_id
     assert len(by_id) == 3
+
+
+def test_the_overdue_page_comes_in_pages_with_the_counts_of_all(client, personas, monkeypatch):
+    from jindu.people import followup_views
+
+    t = personas.territory
+    for name, unit in (("甲甲", t.grid_a), ("甲乙", t.village_a), ("甲丙", t.grid_a)):
+        under_detox(personas.cadre_a, unit, reported_days_ago=70, name=name)
+    monkeypatch.setattr(followup_views, "OVERDUE_PAGE", 2)
+    sign_in(client, personas.cadre_a)
+    first = client.get(reverse("people:overdue") + "?order=urgency")
+    second = client.get(reverse("people:overdue") + "?order=urgency&page=2")
+    assert len(first.context["rows"]) == 2 and len(second.context["rows"]) == 1
+    assert first.context["total"] == 3 and first.context["counts"]["overdue"] == 3
+    shown = {r.person.name for r in first.context["rows"]} | {
+        r.person.name for r in second.context["rows"]
+    }
+    assert shown == {"甲甲", "甲乙", "甲丙"}
+    assert "order=urgency&amp;page=2" in first.content.decode()
+    grouped = client.get(reverse("people:overdue")).context["groups"]
+    assert [g.village.name for g in grouped] == ["甲一村"]

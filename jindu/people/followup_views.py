@@ -15,6 +15,7 @@ from urllib.parse import quote
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -46,6 +47,7 @@ from jindu.people.status import status_on
 
 RECENT = 10
 CARDS = 30
+OVERDUE_PAGE = 50
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
@@ -480,14 +482,22 @@ def my_people(request: HttpRequest) -> HttpResponse:
 @require(Perm.PERSONAL_DATA)
 def overdue(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    rows = with_links(worklist.overdue_rows(request.user, today))
+    rows = worklist.overdue_rows(request.user, today)
     order = "urgency" if request.GET.get("order") == "urgency" else "village"
+    if order == "village":
+        rows = worklist.in_village_order(rows)
+    # Pages of rows, so that a large township's list costs the same to draw; the
+    # counts and the export cover them all.
+    page = Paginator(rows, OVERDUE_PAGE).get_page(request.GET.get("page"))
+    shown = with_links(list(page.object_list))
     return render(
         request,
         "people/followup/overdue.html",
         {
-            "rows": rows,
-            "groups": worklist.by_village(rows) if order == "village" else None,
+            "rows": shown,
+            "page_obj": page,
+            "total": len(rows),
+            "groups": worklist.by_village(shown) if order == "village" else None,
             "order": order,
             "today": today,
             "counts": {

@@ -473,6 +473,20 @@ class Group:
     rows: list[Row]
 
 
+def _village_key(row: Row) -> tuple[bool, str, int]:
+    village = row.village
+    return (
+        village is None,
+        village.name if village is not None else "",
+        village.pk if village else 0,
+    )
+
+
+def in_village_order(rows: list[Row]) -> list[Row]:
+    """Rows by village (by name), most urgent first within each (the sort is stable)."""
+    return sorted(rows, key=_village_key)
+
+
 def by_village(rows: list[Row]) -> list[Group]:
     """Rows grouped by village (by name), each group keeping the rows' order."""
     groups: dict[Any, Group] = {}
@@ -481,7 +495,4 @@ def by_village(rows: list[Row]) -> list[Group]:
         if key not in groups:
             groups[key] = Group(row.village, [])
         groups[key].rows.append(row)
-    return sorted(
-        groups.values(),
-        key=lambda g: (g.village is None, g.village.name if g.village is not None else ""),
-    )
+    return sorted(groups.values(), key=lambda g: _village_key(g.rows[0]))
