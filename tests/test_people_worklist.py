@@ -431,33 +431,6 @@ def test_other_roles_homes_have_no_my_people_section(client, personas, name):
     assert "my_people" not in response.context
 
 
-def test_a_list_too_long_to_spell_out_by_id_gives_the_same_rows(personas, monkeypatch):
-    grid = personas.territory.grid_a
-    today = timezone.localdate()
-    for days in (5, 70, 200):
-        person = under_detox(personas.cadre_a, grid, reported_days_ago=days)
-        test_on(personas.grid_worker, person, today - timedelta(days=days // 2), "refused")
-        followup.record_absence(
-            actor=personas.grid_worker, person=person, left_on=today, authorised=False
-        )
-
-    def snapshot():
-        return [
-            (
-                r.person.pk,
-                r.urgency(),
-                r.flags.labels(),
-                [(t.task, t.state, t.day) for t in r.task_lines],
-            )
-            for r in worklist.overdue_rows(personas.cadre_a, today)
-        ]
-
-    by_id = snapshot()
-    monkeypatch.setattr(worklist, "MAX_LISTED_IDS", 1)
-    assert snapshot() == by_id
-    assert len(by_id) == 3
-
-
 def test_the_overdue_page_comes_in_pages_with_the_counts_of_all(client, personas, monkeypatch):
     from jindu.people import followup_views
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from jindu.people.dates import add_months
 
@@ -36,8 +37,8 @@ class Task:
     ORDER = (TEST, SUMMARY, ASSESSMENT)
 
 
-@dataclass(frozen=True)
-class Period:
+class Period(NamedTuple):
+    # A named tuple rather than a dataclass: lists make thousands of them a page.
     task: str
     start: date
     end: date  # exclusive
@@ -62,7 +63,7 @@ def months_between(anchor: date, day: date) -> int:
     return months
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Cadence:
     """Where one task's periods fall in a measure.
 
