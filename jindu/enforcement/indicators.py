@@ -50,13 +50,19 @@ def _shared_path(paths: Sequence[str]) -> str:
 
 
 def _within(paths: Sequence[str]) -> Q:
-    """Rows within any of ``paths``: one range over their shared ancestor where they
-    have one (the townships of a county), since ORed ranges make SQLite read the
-    whole table. Rows of the ancestor outside every asked path are left out when
-    the groups are summed into the asked paths."""
+    """Rows within any of ``paths``: those under their shared ancestor where they have
+    one (the townships of a county); rows of it outside every asked path are left out
+    when the groups are summed into the asked paths.
+
+    A prefix test, not the subtree range: grouped by path, SQLite would read a range
+    of the path index in path order to save a sort, and fetch every row of the county
+    from the table for its date (800 ms for a year of 200,000 users caught). A prefix
+    test it cannot serve from that index, so it keeps to the date index, which holds
+    the path as well (20 ms).
+    """
     shared = _shared_path(paths)
     if shared != "/":
-        return Q(org_path__subtree=shared)
+        return Q(org_path__startswith=shared)
     return reduce(or_, (Q(org_path__subtree=p) for p in paths))
 
 
