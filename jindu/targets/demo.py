@@ -267,28 +267,18 @@ def targets(ctx: DemoContext, office: Any, rng: random.Random) -> None:
 
 
 def letters(ctx: DemoContext, office: Any, key: Any) -> None:
+    """This year's letters: every township and department, some drafted, some issued,
+    most signed; and the key township's own."""
     from jindu.targets import letters as service
 
-    today = timezone.localdate()
-    year = today.year
-    service.draft_all(actor=office, county=ctx.county, year=year)
-    from jindu.targets.models import ResponsibilityLetter
-
-    drafted = list(
-        ResponsibilityLetter.objects.filter(year=year, org_path__subtree=ctx.county.path)
-        .select_related("org_unit", "department")
-        .order_by("org_path", "department_id")
-    )
+    year = timezone.localdate().year
     issued_on = date(year, 2, 20)
-    for index, letter in enumerate(drafted):
+    parties = [{"unit": t} for t in ctx.townships] + [
+        {"department": d} for d in ctx.departments.values()
+    ]
+    for index, party in enumerate(parties):
         letter = service.draft_letter(
-            actor=office,
-            year=year,
-            unit=None if letter.department_id else letter.org_unit,
-            department=letter.department,
-            duties=letter.duties,
-            county_signatory=COUNTY_SIGNATORY,
-            unit_signatory="",
+            actor=office, year=year, county_signatory=COUNTY_SIGNATORY, **party
         )
         if index % 5 == 4:
             continue  # still a draft
