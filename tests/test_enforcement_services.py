@@ -67,7 +67,9 @@ def test_a_case_number_is_unique_in_its_county_only(office, territory, case):
     town = orgs.create_unit(
         actor=None, name="邻镇", level="township", parent=other, division_code="621198100000"
     )
-    police = orgs.create_department(actor=None, county=other, name="邻县公安局", short_name="公安局")
+    police = orgs.create_department(
+        actor=None, county=other, name="邻县公安局", short_name="公安局"
+    )
     assert make_case(None, town, police, number=case.number).pk != case.pk
 
 
@@ -251,7 +253,9 @@ def test_a_user_not_on_the_register_can_be_registered_at_once(office, territory)
     )  # fmt: skip
     person = Person.objects.get(pk=record.person_id)
     assert (person.name, person.first_found_on, person.how_found) == (
-        "新发现", d("2023-05-01"), "police_seized"
+        "新发现",
+        d("2023-05-01"),
+        "police_seized",
     )
     assert person.drug_types == ["heroin"]
 
