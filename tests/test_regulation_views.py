@@ -265,3 +265,22 @@ def test_the_unit_export_never_holds_contact_phones(client, office, units):
     services.add_contact(actor=office, unit=units[0], name="赵安全", phone="13912345678")
     response = _get(client, office, "regulation:unit_export")
     assert b"13912345678" not in response.content
+
+
+def test_a_finding_is_handed_to_a_user_whose_scope_holds_the_unit(client, personas, office, units):
+    finding = Finding.objects.get(unit=units[0], kind=FindingKind.BALANCE)
+    sign_in(client, office)
+    page = client.get(reverse("regulation:finding", args=[finding.pk]))
+    offered = dict(page.context["assign_form"].fields["assignee"].choices)
+    assert f"u{personas.police_officer.pk}" in offered
+    assert f"u{personas.cadre_b.pk}" not in offered  # 乙镇 does not hold a 甲镇 unit
+    assert f"u{personas.dept_reporter.pk}" not in offered  # 教育局 does not supervise it
+    client.post(
+        reverse("regulation:finding_assign", args=[finding.pk]),
+        {"assignee": f"u{personas.police_officer.pk}"},
+    )
+    finding.refresh_from_db()
+    assert finding.assigned_user == personas.police_officer
+    assert personas.police_officer.notifications.filter(
+        link__contains=f"/findings/{finding.pk}/"
+    ).exists()
