@@ -479,3 +479,33 @@ def test_the_unit_chooser_lists_the_way_down_and_one_level_of_children(client, p
     response = client.get(LIST, {"unit": personas.territory.township_a.pk})
     names = [o["unit"].name for o in response.context["unit_options"]]
     assert names == ["青岚县", "甲镇", "甲一村"]
+
+
+def test_keyset_pages_combine_with_the_status_and_flag_filters(personas, territory):
+    """The cursor's condition is put in front of the filtered query; the status
+    annotation and the flags' subqueries must survive that."""
+    today = timezone.localdate()
+    for _n in range(7):
+        person = make_person(personas.cadre_a, territory.village_a)
+        _community(person, personas.cadre_a, days_ago=10)
+    make_person(personas.cadre_a, territory.village_a)
+    filters = selectors.PersonFilter(status="community_detox", flags=frozenset({"team_incomplete"}))
+    qs = selectors.filtered(personas.cadre_a, filters, today)
+    seen, after = [], None
+    while True:
+        page = selectors.page(
+            qs,
+            scope=personas.cadre_a.scope_path,
+            today=today,
+            after=after,
+            size=2,
+            confirm=selectors.confirmed_flags(filters),
+        )
+        seen.extend(p.pk for p in page.rows)
+        if not page.next_cursor:
+            break
+        after = selectors.decode_cursor(page.next_cursor)
+    assert len(seen) == len(set(seen)) == 7
+    back = selectors.page(qs, scope=personas.cadre_a.scope_path, today=today, before=after, size=2)
+    # The last cursor is that of the sixth row: the two rows before it.
+    assert [p.pk for p in back.rows] == seen[3:5]
