@@ -39,8 +39,13 @@ class ScopedQuerySet(models.QuerySet):
             return self.none()
         qs = self.within(scope_path)
         dept_field = getattr(self.model, "scope_department_field", None)
-        if dept_field and user.scoped_to_department:
-            qs = qs.filter(**{dept_field: user.department_id})
+        if user.scoped_to_department:
+            if dept_field:
+                qs = qs.filter(**{dept_field: user.department_id})
+            elif getattr(self.model, "personal_data", False):
+                # A department reporter sees their department's records only; personal
+                # data that belongs to no department is none of theirs.
+                return self.none()
         return qs
 
 
