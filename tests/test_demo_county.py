@@ -209,7 +209,7 @@ def test_a_later_step_runs_after_the_builtin_ones_and_sees_their_work(builtin_on
 
 
 def test_steps_run_by_order_then_registration(registry):
-    registry.register_step("late", lambda ctx: None, order=300)
+    registry.register_step("late", lambda ctx: None, order=10_000)
     registry.register_step("early", lambda ctx: None, order=5)
     names_in_order = [step.name for step in registry.registered_steps()]
     assert names_in_order[0] == "early"
