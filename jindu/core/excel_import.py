@@ -18,10 +18,12 @@ per row; a spec loads what it looks up once, in ``prefetch``.
 
 from __future__ import annotations
 
+import gc
 import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
@@ -707,18 +709,36 @@ def _parse_rows(spec: ImportSpec, header: Header, sheet: SheetData) -> list[Impo
     return rows
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector held off while a sheet is read, checked or written.
+
+    A 100,000-row sheet makes millions of objects that all live until the end;
+    the collector would walk them again and again (half the time of a large
+    import) and find nothing to free. Reference counting still frees the rest.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def validate(spec: ImportSpec, data: bytes, *, filename: str = "") -> Preview:
     """Read and check every row; write nothing. Raises ``ImportFileError`` for the whole file."""
     started = time.perf_counter()
-    header, sheet = find_header(spec, read_sheets(data))
-    rows = _parse_rows(spec, header, sheet)
-    if not rows:
-        raise ImportFileError(
-            _("工作表“%(sheet)s”在表头（第%(row)d行）下面没有数据")
-            % {"sheet": header.sheet, "row": header.row_number}
-        )
-    spec.prefetch(rows)
-    spec.check_rows(rows)
+    with collector_paused():
+        header, sheet = find_header(spec, read_sheets(data))
+        rows = _parse_rows(spec, header, sheet)
+        if not rows:
+            raise ImportFileError(
+                _("工作表“%(sheet)s”在表头（第%(row)d行）下面没有数据")
+                % {"sheet": header.sheet, "row": header.row_number}
+            )
+        spec.prefetch(rows)
+        spec.check_rows(rows)
     return Preview(spec, filename, header, rows, time.perf_counter() - started)
 
 
@@ -775,7 +795,7 @@ def commit(preview: Preview, *, partial: bool | None = None) -> ImportResult:
             )
         return result
     try:
-        with transaction.atomic():
+        with transaction.atomic(), collector_paused():
             result.counts = dict(spec.write(valid))
             result.written = True
             record(

@@ -189,15 +189,12 @@ class BulkWriter:
     ) -> Iterator[Callable[[type[models.Model], Sequence[str], list[tuple]], None]]:
         """Inserts handed over while the caller prepares the next rows.
 
-        On SQLite they run in a second thread (``sqlite3`` lets go of the GIL
-        while SQLite works), so that building rows and writing them overlap on
-        two cores; the caller must not touch the connection inside the block.
-        On PostgreSQL the server works in its own process already: rows go in
-        line.
+        They run in a second thread, which lets go of the GIL while the database
+        works (SQLite in this process, PostgreSQL in its own), so that building
+        rows and writing them overlap on two cores. The caller must not use the
+        connection inside the block (on PostgreSQL a query would wait its turn;
+        on SQLite it must not happen at all).
         """
-        if self.postgres:
-            yield self.insert
-            return
         work: queue.Queue[tuple | None] = queue.Queue(maxsize=4)
         errors: list[BaseException] = []
 

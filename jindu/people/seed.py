@@ -23,6 +23,7 @@ from typing import Any, TextIO
 from django.db import transaction
 
 from jindu.core import crypto
+from jindu.core.excel_import import collector_paused
 from jindu.demo import names
 from jindu.people.bulk import BulkWriter, MeasureDates, person_facts
 from jindu.people.models import (
@@ -415,7 +416,8 @@ def generate_register(
     counts = Counts()
     started = time.perf_counter()
     for tx_start in range(0, len(order), per_transaction):
-        with transaction.atomic():
+        # The cycle collector would walk every batch's plans and rows over and over.
+        with transaction.atomic(), collector_paused():
             writer.forget_ids()
             with writer.pipeline() as put:
                 stop = min(tx_start + per_transaction, len(order))
