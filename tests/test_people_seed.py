@@ -153,3 +153,15 @@ def test_the_same_seed_draws_the_same_people():
         (p.name, p.id_number, p.measures, p.tests) for p in second
     ]
     assert all(crypto.blind_index(p.id_number, "person-id") for p in first)
+
+
+def test_the_lookup_by_id_number_reads_the_unique_index(seeded):
+    from django.db import connection
+
+    from jindu.people.models import Person as P
+
+    plan = P.objects.filter(id_index=services.id_index(P.objects.first().id_number)).explain()
+    index = (
+        "people_person_id_index_key" if connection.vendor == "postgresql" else "sqlite_autoindex"
+    )
+    assert index in plan, plan
