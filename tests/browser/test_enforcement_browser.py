@@ -45,6 +45,9 @@ def test_police_file_a_case_with_a_suspect_and_a_seizure_on_a_phone(
 
     page.goto(live_server.url + reverse("enforcement:cases"))
     page.get_by_role("link", name="登记案件").click()
+    # The fields follow their boxes once the deferred script has run.
+    page.wait_for_url(live_server.url + reverse("enforcement:case_add"))
+    page.wait_for_load_state()
     form = page.locator("form[data-enforcement-form]")
     caused_kind = form.locator("select[name=caused_kind]")
     assert not caused_kind.is_visible()
