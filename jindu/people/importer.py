@@ -652,7 +652,7 @@ class PersonImport(ImportSpec):
             for start in range(0, len(rows), _CHUNK):
                 chunk = rows[start : start + _CHUNK]
                 secret = _encrypt_columns(chunk)
-                people, responsibilities, measures = [], [], []
+                people, measures = [], []
                 for pk, row, (id_number, household, current, phone) in zip(
                     ids[start : start + _CHUNK], chunk, secret, strict=True
                 ):
@@ -685,12 +685,9 @@ class PersonImport(ImportSpec):
                         bool(v["key_person"]), v["key_person_reason"] or "", v["notes"] or "",
                         kind, _iso(anchor), _iso(until), _iso(contact), _iso(clean),
                     ))  # fmt: skip
-                    responsibilities.append(
-                        (pk, unit.pk, unit.path, (found or today).isoformat(), None)
-                    )
                 put(Person, PERSON_FIELDS, people)
-                put(Responsibility, RESP_FIELDS, responsibilities)
                 put(Measure, MEASURE_FIELDS, measures)
+        _open_responsibilities(ids, today)
         self.created_measures = wanted
         return len(rows)
 
@@ -719,7 +716,22 @@ def _encrypt_columns(rows: list[ImportRow]) -> list[tuple[bytes | None, ...]]:
     return list(zip(*columns, strict=True))
 
 
-RESP_FIELDS = ("person_id", "org_unit_id", "org_path", "valid_from", "valid_to")
+def _open_responsibilities(ids: Sequence[int], today: date) -> None:
+    """Each new person's unit responsible from the first finding (or today), in one
+    statement: the database copies 100,000 rows faster than Python can hand them over."""
+    person = connection.ops.quote_name(Person._meta.db_table)
+    table = connection.ops.quote_name(Responsibility._meta.db_table)
+    if isinstance(ids, range):  # SQLite's keys: one block
+        which, params = "id >= %s AND id < %s", [ids.start, ids.stop]
+    else:
+        which, params = "id = ANY(%s)", [list(ids)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (person_id, org_unit_id, org_path, valid_from, valid_to) "  # noqa: S608
+            f"SELECT id, org_unit_id, org_path, COALESCE(first_found_on, %s), NULL "
+            f"FROM {person} WHERE {which}",
+            [today.isoformat(), *params],
+        )
 
 
 PERSON_FIELDS = (
