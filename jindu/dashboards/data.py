@@ -19,10 +19,11 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
-from jindu.core import indicators
+from jindu.core import indicators, tallies
 from jindu.core.indicators import Number, Period
 from jindu.orgs.division import Level
 from jindu.orgs.models import Department, OrgUnit
+from jindu.people import tallies as people_tallies
 from jindu.people.models import Person
 from jindu.people.status import Status, annotate_status
 from jindu.targets import board as board_module
@@ -139,9 +140,22 @@ class Dashboard:
     # ---------------------------------------------------------- people
 
     def people_by_status(self) -> list[tuple[Status, int]]:
-        """People on the register in the unit's subtree, by their status on the day (one query)."""
+        """People on the register in the unit's subtree, by their status on the day (one query).
+
+        A county or a larger unit whose people the user may all see is read from the
+        tallies (the same count, kept by the services); anything else is counted."""
         qs = Person.objects.for_user(self.user).within(self.unit.path).order_by()
-        counts = dict(annotate_status(qs, self.on).values_list("status").annotate(n=Count("pk")))
+        scope = getattr(self.user, "scope_path", "") or ""
+        if (
+            not qs.query.is_empty()
+            and self.unit.path.startswith(scope)
+            and tallies.tallied([self.unit.path])
+        ):
+            counts = people_tallies.status_levels(self.unit.path, self.on)
+        else:
+            counts = dict(
+                annotate_status(qs, self.on).values_list("status").annotate(n=Count("pk"))
+            )
         return [(status, counts.get(status.value, 0)) for status in Status]
 
     # ---------------------------------------------------------- alerts

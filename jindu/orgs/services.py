@@ -277,6 +277,7 @@ def move_unit(
     A unit whose division code does not fit the new parent is given a new code
     (``division_code``) in the same step, and the codes below it follow.
     """
+    from jindu.core import tallies
     from jindu.core.scoping import path_columns
 
     unit = OrgUnit.objects.select_for_update(of=("self",)).select_related("parent").get(pk=unit.pk)
@@ -338,6 +339,10 @@ def move_unit(
     OrgUnit.objects.within(old_path).update(
         path=Concat(Value(new_path), Substr("path", start)), depth=F("depth") + depth_shift
     )
+    # The large units' tallies: every record that may count under the subtree is
+    # noted now and counted again below, once its paths are rewritten.
+    count_again = tallies.refresh_within(old_path)
+    tallies.forget_within(old_path)
     OrgUnit.objects.filter(pk=unit.pk).update(parent=new_parent)
     rewritten = {}
     for model, field in path_columns():
@@ -348,6 +353,7 @@ def move_unit(
             key = model._meta.label_lower
             rewritten[key if field == "org_path" else f"{key}.{field}"] = count
     unit.refresh_from_db()
+    count_again()
     OrgUnitHistory.objects.create(
         unit=unit,
         change=OrgUnitHistory.Change.MOVED,

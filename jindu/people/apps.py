@@ -9,7 +9,7 @@ class PeopleConfig(AppConfig):
 
     def ready(self) -> None:
         from jindu.core.roles import Perm
-        from jindu.people import demo, importer  # noqa: F401  (importer: the sheet `jindu import` reads)
+        from jindu.people import demo, importer, tallies  # noqa: F401  (importer: the sheet `jindu import` reads)
         from jindu.portal.navigation import register
 
         register("rehab", _("人员名册"), "people:list", Perm.PERSONAL_DATA, "person-vcard")
@@ -23,3 +23,4 @@ class PeopleConfig(AppConfig):
         register("rehab", _("导入人员名册"), "people:import", Perm.RECORD_WRITE, "upload")
         register("rehab", _("社区戒毒康复规则"), "people:policy", Perm.FOLLOWUP_POLICY, "sliders")
         demo.register()
+        tallies.register()

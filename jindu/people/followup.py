@@ -22,6 +22,7 @@ from jindu.audit.actions import Action
 from jindu.audit.services import record_change, snapshot
 from jindu.notifications.models import Notification
 from jindu.notifications.services import notify
+from jindu.people import tallies
 from jindu.people.models import (
     Absence,
     DrugTest,
@@ -33,6 +34,9 @@ from jindu.people.models import (
 )
 from jindu.people.schedule import DEFAULT_INTERVALS
 from jindu.people.services import refresh_facts
+
+# The policy's numbers that the people's tallies follow (``jindu.people.tallies.Rules``).
+TALLIED_RULES = ("abstinence_years", "lost_contact_days", "detox_term_months", "test_intervals")
 
 TEST_FIELDS = ("tested_on", "method", "result", "measure_id", "notes")
 VISIT_FIELDS = ("kind", "visited_on", "help_kind", "summary", "measure_id")
@@ -398,6 +402,10 @@ def update_followup_policy(*, actor: Any, **changes: Any) -> FollowUpPolicy:
         record_change(
             actor=actor, action=Action.RECORD_UPDATED, obj=policy, before=before, after=after
         )
+    if any(before[k] != after[k] for k in TALLIED_RULES):
+        # Every person's counted states follow these numbers: count everyone again,
+        # in this transaction, so that no figure shows the old rule after the change.
+        tallies.rebuild()
     return policy
 
 

@@ -11,6 +11,12 @@ several subtrees at once (townships side by side) and roll them up by path
 prefix: a village's events count for its township and its county.
 ``tests/test_people_indicators.py`` holds the join to ``responsible_q``'s answers.
 
+Counties and the units above them are answered from the tallies
+(``jindu.people.tallies``, kept by the services in the same transaction as
+the records): the same rule per person, summed per unit and day, so that a
+province's figure is a sum over a few hundred rows. ``_tallied`` routes each
+asked path; ``tests/test_people_tallies.py`` holds both ways to the same answers.
+
 Figures of the day (tests overdue, people lost from control, help teams
 complete) describe the register as it stands: they are answered for the
 period that holds today, counted by each person's unit today, and are None
@@ -29,7 +35,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from jindu.core import indicators
+from jindu.core import indicators, tallies
 from jindu.core.indicators import Indicator, Number, Period, rate, register
 from jindu.people import abstinence
 from jindu.people.models import (
@@ -41,6 +47,7 @@ from jindu.people.models import (
     TeamMember,
 )
 from jindu.people.status import lost_contact_q, under_community_q
+from jindu.people.tallies import decided_key
 
 AREA = "rehab"
 TAGS = frozenset({"people"})
@@ -115,6 +122,54 @@ def _one(many: Callable[[Sequence[str], Period], Values]) -> Callable[[str, Peri
     return compute
 
 
+def _tallied(
+    from_tallies: Callable[[list[str], Period], Values],
+) -> Callable[
+    [Callable[[Sequence[str], Period], Values]], Callable[[Sequence[str], Period], Values]
+]:
+    """Answer the tallied units (counties and above) from the tallies, the rest by the
+    function decorated (the records themselves)."""
+
+    def wrap(
+        from_records: Callable[[Sequence[str], Period], Values],
+    ) -> Callable[[Sequence[str], Period], Values]:
+        def many(paths: Sequence[str], period: Period) -> Values:
+            if not paths:
+                return {}
+            big = tallies.tallied(paths)
+            result: Values = {}
+            if big:
+                result.update(from_tallies([p for p in paths if p in big], period))
+            rest = [p for p in paths if p not in big]
+            if rest:
+                result.update(from_records(rest, period))
+            return result
+
+        many.__doc__ = from_records.__doc__
+        return many
+
+    return wrap
+
+
+def _event_sums(key: str) -> Callable[[list[str], Period], Values]:
+    def sums(paths: list[str], period: Period) -> Values:
+        return dict(tallies.sums(key, paths, period.start, period.end))
+
+    return sums
+
+
+def _state_today(key: str) -> Callable[[list[str], Period], Values]:
+    """A figure of the day from the tallies: the level today, None for other periods."""
+
+    def level(paths: list[str], period: Period) -> Values:
+        today = _today_in(period)
+        if today is None:
+            return dict.fromkeys(paths)
+        return dict(tallies.levels_on(key, paths, today))
+
+    return level
+
+
 # ------------------------------------------------------------------ events by the responsible unit
 
 
@@ -125,6 +180,7 @@ def _found(paths: Sequence[str], period: Period) -> QuerySet:
     )
 
 
+@_tallied(_event_sums("people.found"))
 def new_users_found_many(paths: Sequence[str], period: Period) -> Values:
     """People first found in the period (新发现吸毒人员), by the unit responsible that day."""
     if not paths:
@@ -167,6 +223,7 @@ def _decided(kinds: Sequence[str], paths: Sequence[str], period: Period) -> Quer
 
 
 def _decided_many(kind: str) -> Callable[[Sequence[str], Period], Values]:
+    @_tallied(_event_sums(decided_key(kind)))
     def many(paths: Sequence[str], period: Period) -> Values:
         if not paths:
             return {}
@@ -181,6 +238,16 @@ def _decided_many(kind: str) -> Callable[[Sequence[str], Period], Values]:
     return many
 
 
+def _execution_rate_tallied(paths: list[str], period: Period) -> Values:
+    ordered = dict.fromkeys(paths, 0)
+    for kind in COMMUNITY_KINDS:
+        for path, n in tallies.sums(decided_key(kind), paths, period.start, period.end).items():
+            ordered[path] += n
+    reported = tallies.sums("people.community_reported", paths, period.start, period.end)
+    return {p: rate(reported[p], ordered[p]) for p in paths}
+
+
+@_tallied(_execution_rate_tallied)
 def execution_rate_many(paths: Sequence[str], period: Period) -> Values:
     """Ordered to community detox or rehab in the period and reported in, ÷ ordered."""
     if not paths:
@@ -210,6 +277,17 @@ def minors_found_many(
     found = dict.fromkeys(paths, 0)
     minors = dict.fromkeys(paths, 0)
     if not paths:
+        return found, minors
+    big = tallies.tallied(paths)
+    if big:
+        asked = [p for p in paths if p in big]
+        found.update(tallies.sums("people.found", asked, period.start, period.end))
+        minors.update(tallies.sums("people.found_minor", asked, period.start, period.end))
+        rest = [p for p in paths if p not in big]
+        if rest:
+            more_found, more_minors = minors_found_many(rest, period)
+            found.update(more_found)
+            minors.update(more_minors)
         return found, minors
     rows = (
         _found(paths, period)
@@ -259,6 +337,14 @@ def _on_day(period: Period) -> date | None:
     return min(period.last_day, today)
 
 
+def _abstinent_tallied(paths: list[str], period: Period) -> Values:
+    day = _on_day(period)
+    if day is None:
+        return dict.fromkeys(paths)
+    return dict(tallies.levels_on("people.abstinent", paths, day))
+
+
+@_tallied(_abstinent_tallied)
 def abstinent_many(paths: Sequence[str], period: Period) -> Values:
     """Abstinent three years or more (``jindu.people.abstinence``) at the period's end."""
     day = _on_day(period)
@@ -298,6 +384,7 @@ def _present(paths: Sequence[str], today: date) -> QuerySet:
     return Person.objects.filter(_within("org_path", paths), under_community_q(today))
 
 
+@_tallied(_state_today("people.test_overdue"))
 def tests_overdue_many(paths: Sequence[str], period: Period) -> Values:
     """People under a community measure whose drug test is overdue today (尿检逾期)."""
     from jindu.people.schedule import Task
@@ -316,6 +403,7 @@ def tests_overdue_many(paths: Sequence[str], period: Period) -> Values:
     return dict(counts)
 
 
+@_tallied(_state_today("people.lost"))
 def lost_control_many(paths: Sequence[str], period: Period) -> Values:
     """Under a community measure and out of contact past the policy's limit today (失控)."""
     today = _today_in(period)
@@ -337,6 +425,16 @@ def _has_role(role: str) -> Exists:
     )
 
 
+def _teams_complete_tallied(paths: list[str], period: Period) -> Values:
+    today = _today_in(period)
+    if today is None:
+        return dict.fromkeys(paths)
+    present = tallies.levels_on("people.present", paths, today)
+    complete = tallies.levels_on("people.team_complete", paths, today)
+    return {p: rate(complete[p], present[p]) for p in paths}
+
+
+@_tallied(_teams_complete_tallied)
 def teams_complete_many(paths: Sequence[str], period: Period) -> Values:
     """Share of people under a community measure today whose "4+X" team has all four."""
     today = _today_in(period)

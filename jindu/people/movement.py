@@ -26,7 +26,7 @@ from jindu.audit.services import record_change, snapshot
 from jindu.notifications.models import Notification
 from jindu.notifications.services import notify
 from jindu.orgs.models import OrgUnit
-from jindu.people import services
+from jindu.people import services, tallies
 from jindu.people.models import (
     Measure,
     Outflow,
@@ -246,6 +246,7 @@ def transfer_person(
         after=snapshot(transfer, TRANSFER_FIELDS),
         extra={"from": from_unit.name, "to": to_unit.name, "team_left": len(ended)},
     )
+    tallies.refresh([person.pk])
     record_change(
         actor=actor,
         action=Action.RECORD_UPDATED,

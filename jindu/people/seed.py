@@ -25,6 +25,7 @@ from django.db import transaction
 from jindu.core import crypto
 from jindu.core.excel_import import collector_paused
 from jindu.demo import names
+from jindu.people import tallies
 from jindu.people.bulk import BulkWriter, MeasureDates, person_facts
 from jindu.people.models import (
     Absence,
@@ -239,14 +240,18 @@ def write_plans(
     *,
     put: Callable[..., Any] | None = None,
     users: Callable[[Plan, str], Any] | None = None,
+    ids: list[int] | None = None,
 ) -> Counts:
     """Write a batch of planned people with all their rows; facts computed on the way.
 
-    ``put`` takes the inserts (a pipeline's); by default they run in line.
+    ``put`` takes the inserts (a pipeline's); by default they run in line. The new
+    people's ids are added to ``ids`` when given (for their tallies).
     """
     put = put or writer.insert
     stamp = writer.stamp
     person_ids = writer.reserve_ids(Person, len(plans))
+    if ids is not None:
+        ids.extend(person_ids)
     measure_ids = iter(writer.reserve_ids(Measure, sum(len(p.measures) for p in plans)))
     people, measures, tests, visits, absences, team, resp, transfers, outflows = (
         [] for _ in range(9)
@@ -419,11 +424,14 @@ def generate_register(
         # The cycle collector would walk every batch's plans and rows over and over.
         with transaction.atomic(), collector_paused():
             writer.forget_ids()
+            written: list[int] = []
             with writer.pipeline() as put:
                 stop = min(tx_start + per_transaction, len(order))
                 for start in range(tx_start, stop, batch):
                     plans = [draw(place) for place in order[start : min(start + batch, stop)]]
-                    counts.add(write_plans(writer, plans, put=put, users=users))
+                    counts.add(write_plans(writer, plans, put=put, users=users, ids=written))
+            # Counted in the large units' tallies in the same transaction as written.
+            tallies.refresh(written)
         elapsed = time.perf_counter() - started
         log.write(
             f"  人员 {counts.persons:,}/{persons:,}，事件 {counts.events:,}，"

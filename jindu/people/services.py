@@ -21,7 +21,7 @@ from jindu.core import crypto
 from jindu.core.masking import mask
 from jindu.core.roles import Perm
 from jindu.orgs.models import OrgUnit
-from jindu.people import idnumber
+from jindu.people import idnumber, tallies
 from jindu.people.dates import add_months
 from jindu.people.models import DrugTest, FollowUpPolicy, Measure, Person, Responsibility
 
@@ -460,3 +460,5 @@ def refresh_facts(person: Person) -> None:
         last_contact_on=person.last_contact_on,
         clean_since=person.clean_since,
     )
+    # The large units' counts follow in the same transaction (jindu.core.tallies).
+    tallies.refresh([person.pk])

@@ -26,6 +26,7 @@ from jindu.audit.actions import Action
 from jindu.audit.services import record_change, snapshot
 from jindu.core.roles import ADMIN_ROLES, Perm, roles_with
 from jindu.notifications.services import notify
+from jindu.people import tallies
 from jindu.people.models import Person, TeamMember
 from jindu.people.schedule import SCHEDULED_KINDS
 
@@ -179,6 +180,7 @@ def add_team_member(
             link=reverse("people:detail", kwargs={"pk": person.pk}) if sees else "",
             source=f"people.TeamMember:{member.pk}:joined",
         )
+    tallies.refresh([member.person_id])
     return member
 
 
@@ -216,6 +218,7 @@ def end_team_membership(
         after=snapshot(member, MEMBER_FIELDS),
         extra={"person_id": member.person_id},
     )
+    tallies.refresh([member.person_id])
     return member
 
 

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from jindu.demo import names
 from jindu.demo.steps import DemoContext
+from jindu.people import tallies
 from jindu.people.idnumber import check_char
 
 YEAR = 2018
@@ -92,6 +93,7 @@ def clear_2018(ctx: DemoContext) -> int:
     ids = list(people.values_list("pk", flat=True))
     if ids:
         Person.objects.filter(pk__in=ids).delete()
+        tallies.refresh(ids)
         record(
             actor=None,
             action=Action.RECORD_DELETED,

@@ -1,0 +1,355 @@
+"""Tallies: the indicator registry's counts for large units, kept in step with the records.
+
+A county's or a province's figure (people first found this year, people under
+community detox today …) counted from the records means reading hundreds of
+thousands of rows. Tallies hold the same counts per unit and per day for the
+units from the county up (``TALLIED_LEVELS``), so that such a figure is a sum
+over a few hundred small rows.
+
+They are never stale and need no rebuild step: a *source* (the people register)
+says what each of its records contributes — its *facts*, ``(key, leaf path,
+day, n)`` — and every service that changes a record calls ``refresh`` in its own
+transaction. ``refresh`` works the record's facts out again, compares them with
+what the record added last time (kept in ``TallyFacts``), and adds the
+difference to the tally of every large unit above the leaf. A record saved is
+therefore counted before its transaction commits, and a failed transaction
+takes its tally change with it.
+
+Two kinds of key: an *event* (a person first found) is counted on its day and
+summed over a period (``sums``); a *state* (under a measure, abstinent) adds +1
+on the day it begins and −1 on the day it ends, and its level on a day is the
+sum of everything up to that day (``levels``).
+
+Units below a county are small: their figures are counted from the records
+directly (the registry's own queries). ``jindu tallies verify`` recomputes every
+fact and compares; ``jindu tallies rebuild`` starts the tallies again (after a
+bulk load that bypassed the services, or a change of the rules the facts follow).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db import connection
+from django.db.models import Q, QuerySet, Sum
+
+from jindu.core.models import Tally, TallyFacts
+
+Fact = tuple[str, str, date, int]  # key, leaf path, day, n
+FactKey = tuple[str, str, date]
+TALLIED_LEVELS = ("province", "city", "county")
+# The first day of a state that has held "for ever" (before any record).
+EPOCH = date(1900, 1, 1)
+_CHUNK = 2000
+_UPSERT_ROWS = 400
+
+
+@dataclass(frozen=True)
+class Source:
+    """Records that feed tallies: their facts, and which records a subtree may hold.
+
+    ``name`` prefixes every key the source writes (``people.found``).
+    ``facts(ids)`` returns each record's facts; ``all_ids()`` every record;
+    ``ids_within(path)`` every record that may have facts under ``path`` (for moves).
+    """
+
+    name: str
+    facts: Callable[[Sequence[int]], dict[int, list[Fact]]]
+    all_ids: Callable[[], QuerySet]
+    ids_within: Callable[[str], QuerySet]
+
+
+SOURCES: dict[str, Source] = {}
+# Set by ``from_records``: every figure counted from the records (tests, the benchmark).
+_bypass: ContextVar[bool] = ContextVar("tallies_bypass", default=False)
+
+
+def register_source(source: Source) -> Source:
+    SOURCES[source.name] = source
+    return source
+
+
+# ------------------------------------------------------------------ where facts are added
+
+
+def _ancestors(path: str) -> list[str]:
+    parts = path.strip("/").split("/")
+    return ["/" + "".join(f"{p}/" for p in parts[: i + 1]) for i in range(len(parts))]
+
+
+class _Levels:
+    """Which prefixes of the paths met are tallied units (one query per batch of new paths)."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, list[str]] = {}
+
+    def tallied_above(self, leaves: Iterable[str]) -> dict[str, list[str]]:
+        from jindu.orgs.models import OrgUnit
+
+        new = {leaf for leaf in leaves if leaf not in self.known}
+        if new:
+            prefixes = {p for leaf in new for p in _ancestors(leaf)}
+            tallied: set[str] = set()
+            ordered = sorted(prefixes)
+            for start in range(0, len(ordered), 500):
+                tallied.update(
+                    OrgUnit.objects.filter(
+                        path__in=ordered[start : start + 500], level__in=TALLIED_LEVELS
+                    ).values_list("path", flat=True)
+                )
+            for leaf in new:
+                self.known[leaf] = [p for p in _ancestors(leaf) if p in tallied]
+        return self.known
+
+
+def _expand(delta: Counter[FactKey], levels: _Levels) -> Counter[FactKey]:
+    """Leaf facts summed into each tallied unit above (and at) their leaf."""
+    above = levels.tallied_above({leaf for _key, leaf, _day in delta})
+    out: Counter[FactKey] = Counter()
+    for (key, leaf, day), n in delta.items():
+        if n:
+            for path in above[leaf]:
+                out[(key, path, day)] += n
+    return out
+
+
+def _upsert(rows: Counter[FactKey]) -> None:
+    """Add ``n`` to each tally, creating it where missing (sorted: no lock-order deadlocks)."""
+    items = sorted((k, p, d, n) for (k, p, d), n in rows.items() if n)
+    q = connection.ops.quote_name
+    table = q(Tally._meta.db_table)
+    n = q("n")
+    cols_unique = ", ".join(q(c) for c in ("key", "org_path", "day"))
+    cols = f"{cols_unique}, {n}"
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), _UPSERT_ROWS):
+            part = items[start : start + _UPSERT_ROWS]
+            values = ", ".join(["(%s, %s, %s, %s)"] * len(part))
+            params: list[Any] = [v for row in part for v in row]
+            cursor.execute(
+                f"INSERT INTO {table} ({cols}) VALUES {values} "  # noqa: S608
+                f"ON CONFLICT ({cols_unique}) DO UPDATE SET {n} = {table}.{n} + excluded.{n}",
+                params,
+            )
+
+
+def _encode(facts: Iterable[Fact]) -> list[list[Any]]:
+    # Days as ordinals: a register's facts take half the room of ISO dates.
+    return sorted([key, path, day.toordinal(), n] for key, path, day, n in facts if n)
+
+
+def _decode(stored: Iterable[Sequence[Any]]) -> Iterator[Fact]:
+    for key, path, day, n in stored:
+        yield key, path, date.fromordinal(day), n
+
+
+def _chunks(ids: Sequence[int], size: int = _CHUNK) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def refresh(source: str, ids: Iterable[int], facts: dict[int, list[Fact]] | None = None) -> int:
+    """Count these records again: add to the tallies what changed since they were last
+    counted. Call it inside the transaction that changed them. Returns how many
+    records' facts changed. A record that no longer exists takes its facts away.
+
+    ``facts`` may bring the records' facts already worked out by the source's own
+    rule (a bulk load that holds the values it has just written)."""
+    spec = SOURCES[source]
+    wanted = sorted({int(i) for i in ids if i is not None})
+    levels = _Levels()
+    changed = 0
+    for part in _chunks(wanted):
+        new = spec.facts(part) if facts is None else {i: facts.get(i, []) for i in part}
+        old = dict(
+            TallyFacts.objects.filter(source=source, record_id__in=part).values_list(
+                "record_id", "facts"
+            )
+        )
+        delta: Counter[FactKey] = Counter()
+        replace: dict[int, list[list[Any]]] = {}
+        for record_id in part:
+            encoded = _encode(new.get(record_id, ()))
+            before = old.get(record_id)
+            if (before or []) == encoded:
+                continue
+            for key, path, day, n in _decode(before or []):
+                delta[(key, path, day)] -= n
+            for key, path, day, n in _decode(encoded):
+                delta[(key, path, day)] += n
+            replace[record_id] = encoded
+        if not replace:
+            continue
+        changed += len(replace)
+        _upsert(_expand(delta, levels))
+        TallyFacts.objects.filter(source=source, record_id__in=list(replace)).delete()
+        TallyFacts.objects.bulk_create(
+            [
+                TallyFacts(source=source, record_id=rid, facts=facts)
+                for rid, facts in replace.items()
+                if facts
+            ],
+            batch_size=1000,
+        )
+    return changed
+
+
+def refresh_within(path: str) -> Callable[[], int]:
+    """For a unit move: note every record that may count under ``path`` now, and return
+    a function that counts them again once the paths are rewritten. What they added
+    before is taken from the units above that keep their paths; the moved units' own
+    tallies are dropped first (``forget_within``) and filled again."""
+    noted = {name: list(spec.ids_within(path)) for name, spec in SOURCES.items()}
+
+    def again() -> int:
+        return sum(refresh(name, ids) for name, ids in noted.items())
+
+    return again
+
+
+def forget_within(path: str) -> int:
+    """Drop the tallies of the units within ``path`` (a unit about to move: its records
+    are counted again under its new path by ``refresh_within``'s function)."""
+    deleted, _by_model = Tally.objects.filter(org_path__subtree=path).delete()
+    return deleted
+
+
+def rebuild(
+    source: str | None = None, progress: Callable[[int, int], None] | None = None
+) -> dict[str, int]:
+    """Forget and count again every record of a source (all sources when None).
+
+    Run inside a transaction; the tallies are consistent when it commits.
+    Returns the number of records counted per source.
+    """
+    done: dict[str, int] = {}
+    for name in [source] if source else list(SOURCES):
+        spec = SOURCES[name]
+        Tally.objects.filter(key__startswith=f"{name}.").delete()
+        TallyFacts.objects.filter(source=name).delete()
+        ids = list(spec.all_ids())
+        levels = _Levels()
+        totals: Counter[FactKey] = Counter()
+        for count, part in enumerate(_chunks(ids), start=1):
+            rows = []
+            leaf: Counter[FactKey] = Counter()
+            for record_id, facts in spec.facts(part).items():
+                encoded = _encode(facts)
+                if encoded:
+                    rows.append(TallyFacts(source=name, record_id=record_id, facts=encoded))
+                for key, path, day, n in facts:
+                    leaf[(key, path, day)] += n
+            TallyFacts.objects.bulk_create(rows, batch_size=1000)
+            totals.update(_expand(leaf, levels))
+            if progress:
+                progress(min(count * _CHUNK, len(ids)), len(ids))
+        _upsert(totals)
+        done[name] = len(ids)
+    return done
+
+
+@dataclass(frozen=True)
+class Difference:
+    key: str
+    org_path: str
+    day: date
+    expected: int
+    found: int
+
+
+def verify(source: str | None = None) -> list[Difference]:
+    """Every tally that differs from the records' facts worked out afresh (empty when sound)."""
+    differences: list[Difference] = []
+    for name in [source] if source else list(SOURCES):
+        spec = SOURCES[name]
+        levels = _Levels()
+        expected: Counter[FactKey] = Counter()
+        for part in _chunks(list(spec.all_ids())):
+            leaf: Counter[FactKey] = Counter()
+            for facts in spec.facts(part).values():
+                for key, path, day, n in facts:
+                    leaf[(key, path, day)] += n
+            expected.update(_expand(leaf, levels))
+        found: Counter[FactKey] = Counter()
+        for key, path, day, n in Tally.objects.filter(key__startswith=f"{name}.").values_list(
+            "key", "org_path", "day", "n"
+        ):
+            found[(key, path, day)] += n
+        for fact_key in sorted(set(expected) | set(found)):
+            if expected[fact_key] != found[fact_key]:
+                key, path, day = fact_key
+                differences.append(Difference(key, path, day, expected[fact_key], found[fact_key]))
+    return differences
+
+
+# ------------------------------------------------------------------ reading
+
+
+@contextmanager
+def from_records() -> Iterator[None]:
+    """Inside this block the registry counts every unit from the records, as it does
+    below a county: what the tallies are checked against, and what they save."""
+    token = _bypass.set(True)
+    try:
+        yield
+    finally:
+        _bypass.reset(token)
+
+
+def tallied(paths: Iterable[str]) -> set[str]:
+    """Those of ``paths`` that are units with tallies (from the county up)."""
+    from jindu.orgs.models import OrgUnit
+
+    wanted = list(dict.fromkeys(paths))
+    if not wanted or _bypass.get():
+        return set()
+    return set(
+        OrgUnit.objects.filter(path__in=wanted, level__in=TALLIED_LEVELS).values_list(
+            "path", flat=True
+        )
+    )
+
+
+def sums(key: str, paths: Sequence[str], start: date | None, end: date) -> dict[str, int]:
+    """Σ n of an event key for each path over days in [start, end) (from the beginning
+    when ``start`` is None)."""
+    if not paths:
+        return {}
+    condition = Q(key=key, org_path__in=list(paths), day__lt=end)
+    if start is not None:
+        condition &= Q(day__gte=start)
+    rows = (
+        Tally.objects.filter(condition).order_by().values_list("org_path").annotate(total=Sum("n"))
+    )
+    result = dict.fromkeys(paths, 0)
+    result.update({path: int(total or 0) for path, total in rows})
+    return result
+
+
+def levels_on(key: str, paths: Sequence[str], day: date) -> dict[str, int]:
+    """The level of a state key on ``day`` for each path (everything up to and on that day)."""
+    from datetime import timedelta
+
+    return sums(key, paths, None, day + timedelta(days=1))
+
+
+def levels_by_key(prefix: str, path: str, day: date) -> dict[str, int]:
+    """Every state key starting with ``prefix`` at one path on ``day`` (one query)."""
+    from datetime import timedelta
+
+    rows = (
+        Tally.objects.filter(key__startswith=prefix, org_path=path, day__lt=day + timedelta(days=1))
+        .order_by()
+        .values_list("key")
+        .annotate(total=Sum("n"))
+    )
+    result: dict[str, int] = defaultdict(int)
+    for key, total in rows:
+        result[key] = int(total or 0)
+    return dict(result)
