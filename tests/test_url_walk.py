@@ -170,6 +170,34 @@ def _b_absence(p: Personas) -> dict[str, Any]:
     return {"pk": absence.pk}
 
 
+def _b_test(p: Personas) -> dict[str, Any]:
+    from django.utils import timezone
+
+    from jindu.people import followup
+
+    person = _b_person_obj(p)
+    test = person.tests.first() or followup.record_test(
+        actor=p.cadre_b,
+        person=person,
+        tested_on=timezone.localdate(),
+        method="urine",
+        result="negative",
+    )
+    return {"pk": test.pk}
+
+
+def _b_visit(p: Personas) -> dict[str, Any]:
+    from django.utils import timezone
+
+    from jindu.people import followup
+
+    person = _b_person_obj(p)
+    visit = person.visits.first() or followup.record_visit(
+        actor=p.cadre_b, person=person, kind="talk", visited_on=timezone.localdate()
+    )
+    return {"pk": visit.pk}
+
+
 def _audit_row(p: Personas) -> dict[str, Any]:
     from jindu.audit.models import AuditEvent
 
@@ -543,6 +571,8 @@ SAMPLES: dict[str, Callable[[Personas], dict[str, Any]]] = {
     "people:visit_add": _b_person,
     "people:absence_add": _b_person,
     "people:absence_return": _b_absence,
+    "people:test_delete": _b_test,
+    "people:visit_delete": _b_visit,
     "inspections:venue": _b_venue,
     "inspections:venue_edit": _b_venue,
     "inspections:letter_add": _b_venue,
@@ -659,6 +689,8 @@ B_OBJECTS = (
     _b_measure,
     _b_team_member,
     _b_absence,
+    _b_test,
+    _b_visit,
     _b_venue,
     _b_venue_inspection,
     _b_letter,

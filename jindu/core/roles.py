@@ -65,6 +65,7 @@ class Perm(StrEnum):
     RECORD_WRITE = "record_write"
     DASHBOARD_VIEW = "dashboard_view"
     FOLLOWUP_POLICY = "followup_policy"
+    FOLLOWUP_CORRECT = "followup_correct"
     REGULATION_POLICY = "regulation_policy"
     INSPECTION_RULES = "inspection_rules"
     TARGETS_MANAGE = "targets_manage"
@@ -92,6 +93,10 @@ PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.DASHBOARD_VIEW: frozenset(EVERYDAY_ROLES),
     # The local rules of community detox and rehab are the county office's to set.
     Perm.FOLLOWUP_POLICY: frozenset({Role.COUNTY_OFFICE}),
+    # Deleting a drug test or visit entered more than 90 days ago: by then the
+    # record has gone into reports and assessments, so only the county office may
+    # (a recent mistake is corrected by whoever may record it: RECORD_WRITE).
+    Perm.FOLLOWUP_CORRECT: frozenset({Role.COUNTY_OFFICE}),
     # Licence warnings, reporting deadlines and matching tolerances of regulation.
     Perm.REGULATION_POLICY: frozenset({Role.COUNTY_OFFICE}),
     # So are the periods of venue checks and the season and minimum of cultivation patrols.

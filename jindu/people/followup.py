@@ -8,10 +8,10 @@ anyone whose scope does not hold the person.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from jindu.audit.actions import Action
 from jindu.audit.services import record_change, snapshot
+from jindu.core.roles import Perm
 from jindu.notifications.models import Notification
 from jindu.notifications.services import notify
 from jindu.people import tallies
@@ -417,3 +418,121 @@ __all__ = [
     "responsible_users",
     "update_followup_policy",
 ]
+
+
+# ------------------------------------------------------------------ correcting mistakes
+#
+# 删除误录记录: a drug test or a visit entered by mistake (wrong person, wrong
+# result, twice) may be deleted, with a stated reason, audited.
+
+# Days after entry during which whoever may record follow-up may also delete it.
+CORRECTION_DAYS = 90
+REASON_MIN_CHARS = 4
+
+
+def entered_long_ago(record: DrugTest | Visit, today: date | None = None) -> bool:
+    """Whether the record was entered more than ``CORRECTION_DAYS`` days ago.
+
+    Counted from the day it was entered (``created_at``), not from the day of the
+    test or visit: a paper record typed in today is fresh, however old its date.
+    """
+    entered = timezone.localdate(record.created_at)
+    return (today or timezone.localdate()) - entered > timedelta(days=CORRECTION_DAYS)
+
+
+def may_delete(user: Any, record: DrugTest | Visit, today: date | None = None) -> bool:
+    """Whether ``user``'s roles allow deleting ``record`` (its scope is checked apart)."""
+    if not getattr(user, "is_authenticated", False) or not user.has_jindu_perm(Perm.RECORD_WRITE):
+        return False
+    return not entered_long_ago(record, today) or user.has_jindu_perm(Perm.FOLLOWUP_CORRECT)
+
+
+def _check_correction(actor: Any, record: DrugTest | Visit, reason: str) -> str:
+    """Refuse a deletion the actor may not make; return the reason, trimmed."""
+    if not getattr(actor, "is_authenticated", False):
+        raise PermissionDenied(_("删除误录记录须由登录用户办理"))
+    model = type(record)
+    in_scope = (
+        model.objects.for_user(actor)
+        .filter(pk=record.pk, person__in=Person.objects.for_user(actor))
+        .exists()
+    )
+    if not in_scope:
+        raise PermissionDenied(_("该记录不在您的管辖范围内"))
+    if not actor.has_jindu_perm(Perm.RECORD_WRITE):
+        raise PermissionDenied(_("您无权删除随访记录"))
+    if not may_delete(actor, record):
+        raise PermissionDenied(
+            _("该记录录入已超过%(days)d天，只能由县禁毒办删除") % {"days": CORRECTION_DAYS}
+        )
+    reason = (reason or "").strip()
+    if len(reason) < REASON_MIN_CHARS:
+        raise ValidationError(
+            {"reason": [_("请填写删除原因（至少%(n)d个字）") % {"n": REASON_MIN_CHARS}]}
+        )
+    return reason[:200]
+
+
+@transaction.atomic
+def delete_test(*, actor: Any, test: DrugTest, reason: str) -> None:
+    """Delete a drug test recorded by mistake (删除误录记录).
+
+    Who may: a user holding ``Perm.RECORD_WRITE`` (those who may record tests)
+    with both the test and its person in scope; a test entered more than
+    ``CORRECTION_DAYS`` days ago has gone into reports and assessments, so it
+    also needs ``Perm.FOLLOWUP_CORRECT`` (the county office). After a transfer,
+    a test keeps the path of the unit where it happened, so only a user whose
+    scope holds both sides may delete it. A reason of at least
+    ``REASON_MIN_CHARS`` characters is required.
+
+    Audited as RECORD_DELETED with the masked before-snapshot (the result is
+    shown as ``***``) and the reason. An evaded or refused test is taken off its
+    measure's count (the serious-breach rule reads it); the person's dated facts
+    (last contact, start of abstinence) and the tallies follow (``refresh_facts``).
+    Raises ``PermissionDenied`` or ``ValidationError`` (on ``reason``).
+    """
+    person = Person.objects.select_for_update().get(pk=test.person_id)
+    test = DrugTest.objects.select_for_update().get(pk=test.pk)
+    reason = _check_correction(actor, test, reason)
+    record_change(
+        actor=actor,
+        action=Action.RECORD_DELETED,
+        obj=test,
+        before=snapshot(test, TEST_FIELDS),
+        extra={"reason": reason, "person_id": person.pk},
+    )
+    result, measure_id = test.result, test.measure_id
+    test.delete()
+    if measure_id is not None and result in (DrugTest.Result.EVADED, DrugTest.Result.REFUSED):
+        counter = "evaded_count" if result == DrugTest.Result.EVADED else "refused_count"
+        Measure.objects.filter(pk=measure_id, **{f"{counter}__gt": 0}).update(
+            **{counter: F(counter) - 1}
+        )
+    refresh_facts(person)
+
+
+@transaction.atomic
+def delete_visit(*, actor: Any, visit: Visit, reason: str) -> None:
+    """Delete a talk, visit, help, summary or assessment recorded by mistake.
+
+    The same rules as ``delete_test``: ``Perm.RECORD_WRITE`` and the visit and
+    its person in scope; entered more than ``CORRECTION_DAYS`` days ago, also
+    ``Perm.FOLLOWUP_CORRECT`` (the county office); a reason of at least
+    ``REASON_MIN_CHARS`` characters. Audited as RECORD_DELETED with the summary
+    masked; the person's last contact and the tallies follow.
+    """
+    person = Person.objects.select_for_update().get(pk=visit.person_id)
+    visit = Visit.objects.select_for_update().get(pk=visit.pk)
+    reason = _check_correction(actor, visit, reason)
+    record_change(
+        actor=actor,
+        action=Action.RECORD_DELETED,
+        obj=visit,
+        before=snapshot(visit, VISIT_FIELDS),
+        extra={"reason": reason, "person_id": person.pk},
+    )
+    visit.delete()
+    refresh_facts(person)
+
+
+__all__ += ["delete_test", "delete_visit", "may_delete"]

@@ -198,6 +198,17 @@ PLAIN_FIELDS = (
     "notes",
 )
 SECRET_FIELDS = ("household_address", "current_address", "phone")
+# When editing, a box under each secret field clears what is stored (left empty, a
+# secret field means "unchanged").
+CLEAR_LABELS = {
+    "household_address": _("清除户籍地"),
+    "current_address": _("清除现住址"),
+    "phone": _("清除联系电话"),
+}
+
+
+def clear_key(key: str) -> str:
+    return f"clear_{key}"
 
 
 class PersonForm(forms.Form):
@@ -205,7 +216,8 @@ class PersonForm(forms.Form):
 
     When editing, the ID number, phone and addresses start empty and are kept
     unless typed again: filling them in would show them in full without a
-    reason or an audit row. Death, moving away and a change of responsible unit
+    reason or an audit row. A stored phone or address is removed by ticking
+    its "清除" box. Death, moving away and a change of responsible unit
     are events with pages of their own (``movement_views``), not edits.
     """
 
@@ -294,6 +306,10 @@ class PersonForm(forms.Form):
                 self.fields[key].help_text = _("当前：%(masked)s。留空则不修改") % {
                     "masked": mask(Person.personal_fields[key], getattr(person, key)) or _("未填写")
                 }
+                if getattr(person, key):
+                    self.fields[clear_key(key)] = forms.BooleanField(
+                        label=CLEAR_LABELS[key], required=False
+                    )
         self.order_fields(
             [
                 "name",
@@ -338,6 +354,9 @@ class PersonForm(forms.Form):
             self.add_error("key_person_reason", _("请填写列为重点人员的原因"))
         if data.get("licence_reported_on") and not data.get("has_driving_licence"):
             self.add_error("licence_reported_on", _("未持有驾驶证时无需填写报请注销日期"))
+        for key in SECRET_FIELDS:
+            if data.get(clear_key(key)) and (data.get(key) or "").strip():
+                self.add_error(key, _("已勾选清除，请不要同时填写新内容"))
         return data
 
     def person_fields(self) -> dict[str, Any]:
@@ -349,7 +368,7 @@ class PersonForm(forms.Form):
         )
         for key in SECRET_FIELDS:
             value = (data.get(key) or "").strip()
-            if value or self.person is None:
+            if value or self.person is None or data.get(clear_key(key)):
                 fields[key] = value
         if self.person is not None:
             fields["name"] = data["name"]

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from jindu.people import (
+    correction_views,
     followup_views,
     import_views,
     movement_views,
@@ -70,4 +71,7 @@ urlpatterns = [
     path("<int:pk>/visits/add/", followup_views.visit_add, name="visit_add"),
     path("<int:pk>/absences/add/", followup_views.absence_add, name="absence_add"),
     path("absences/<int:pk>/return/", followup_views.absence_return, name="absence_return"),
+    # Deleting a test or visit recorded by mistake (jindu.people.correction_views)
+    path("tests/<int:pk>/delete/", correction_views.test_delete, name="test_delete"),
+    path("visits/<int:pk>/delete/", correction_views.visit_delete, name="visit_delete"),
 ]
