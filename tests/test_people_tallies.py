@@ -269,3 +269,33 @@ def test_results_stay_encrypted_and_facts_hold_no_personal_data(personas):
     assert "13912345678" not in text and person.name not in text
     assert DrugTest.Result.POSITIVE.value not in text
     assert Status.COMMUNITY_DETOX.value not in {f[0] for f in facts}
+
+
+def test_abstinence_turns_on_the_right_day_around_29_february(personas):
+    t, actor = personas.territory, personas.county_officer
+    make_person(actor, t.village_a, first_found_on=date(2016, 2, 29))
+    ended = make_person(actor, t.village_b, first_found_on=date(2015, 6, 1))
+    services.add_measure(
+        actor=actor,
+        person=ended,
+        kind=Measure.Kind.COMMUNITY_DETOX,
+        decision_date=date(2015, 6, 5),
+        report_in_date=date(2015, 6, 6),
+        ended_on=date(2016, 2, 29),
+        end_reason=Measure.EndReason.COMPLETED,
+    )
+    positive = make_person(actor, t.village_a, first_found_on=date(2014, 1, 1))
+    followup.record_test(
+        actor=actor, person=positive, tested_on=date(2020, 2, 29), method="urine", result="positive"
+    )
+    assert tallies.verify() == []
+    for year in (2019, 2020, 2023, 2024):
+        for day in (26, 27, 28, 29):
+            if day == 29 and year % 4:
+                continue
+            for last in (date(year, 2, day), date(year, 3, 1), date(year, 3, 2)):
+                period = Period.between(date(year, 1, 1), last)
+                tallied = indicators.value("abstinent_3y", t.county.path, period)
+                with tallies.from_records():
+                    counted = indicators.value("abstinent_3y", t.county.path, period)
+                assert tallied == counted, last

@@ -46,7 +46,7 @@ from jindu.people.models import (
     TeamMember,
 )
 from jindu.people.schedule import Cadence, Task, _intervals
-from jindu.people.status import COMMUNITY_KINDS, status_on
+from jindu.people.status import COMMUNITY_KINDS, KIND_STATUS, Status
 
 SOURCE = "people"
 MINOR_AGE = 18
@@ -169,11 +169,13 @@ def _state_facts(key: str, runs: Iterable[tuple[str, date, date | None]]) -> lis
     return facts
 
 
-def _around(day: date | None) -> tuple[date, ...]:
-    """A day and its neighbours: where a rule written with add_years may turn (29 February)."""
+def _turn(day: date | None, years: int) -> date | None:
+    """The first D with ``day <= add_years(D, -years)``: where "``years`` years since
+    ``day``" starts to hold (a 29 February reaches it on 1 March of a common year)."""
     if day is None:
-        return ()
-    return (day - ONE_DAY, day, day + ONE_DAY)
+        return None
+    turn = add_years(day, years)
+    return turn if add_years(turn, -years) >= day else turn + ONE_DAY
 
 
 # ------------------------------------------------------------------ one person's facts
@@ -213,10 +215,28 @@ def _status_facts(p: PersonFacts, rules: Rules) -> list[Fact]:
         p.moved_away_on,
         p.measure_anchor,
         p.measure_until,
-        *_around(clean_turns),
+        clean_turns,
     ]
     by_status: dict[str, list[tuple[str, date, date | None]]] = defaultdict(list)
-    for path, start, end in _runs(candidates, lambda day: status_on(p, day, years).value):
+
+    def status(day: date) -> str:
+        # ``status.status_on`` with the abstinence turn worked out once.
+        if p.died_on and p.died_on <= day:
+            return Status.DIED.value
+        if p.moved_away_on and p.moved_away_on <= day:
+            return Status.MOVED_AWAY.value
+        if (
+            p.measure_kind
+            and p.measure_anchor
+            and p.measure_anchor <= day
+            and (p.measure_until is None or day < p.measure_until)
+        ):
+            return KIND_STATUS.get(p.measure_kind, Status.TREATMENT).value
+        if clean_turns is not None and clean_turns <= day:
+            return Status.ABSTINENT.value
+        return Status.NOT_UNDER_MEASURE.value
+
+    for path, start, end in _runs(candidates, status):
         by_status[path].append((p.org_path, start, end))
     facts: list[Fact] = []
     for status, runs in by_status.items():
@@ -270,9 +290,38 @@ def _test_overdue_from(p: PersonFacts, rules: Rules) -> date | None:
 
 
 def _abstinent_facts(p: PersonFacts, rules: Rules) -> list[Fact]:
+    """``abstinence.abstinent_ids``'s rule, day by day. Each "``x`` lies ``years`` before
+    D" (``x <= add_years(D, -years)``) is read as "D is on or after ``_turn(x)``",
+    worked out once per date rather than once per day looked at."""
     years = rules.abstinence_years
     if not (p.first_found_on or p.measures or p.positives):
         return []
+    clean, found = p.clean_since, p.first_found_on
+    clean_turn, found_turn = _turn(clean, years), _turn(found, years)
+    # (decided, the day its end lies ``years`` back — None while it has no end)
+    measures = [(m.decision_date, _turn(m.end, years)) for m in p.measures]
+    positives = [(day, _turn(day, years)) for day in p.positives]
+
+    def abstinent(day: date) -> bool:
+        if clean_turn is not None and day >= clean_turn:
+            return True  # clean_since <= D - years: nothing since, by today's knowledge
+        if clean is not None and clean <= day:
+            return False  # something within the years before D
+        if found_turn is not None and day < found_turn:
+            return False  # first found within the years before D (or after D)
+        decided = False
+        for decided_on, end_turn in measures:
+            if decided_on <= day:
+                if end_turn is None or day < end_turn:
+                    return False  # a measure decided by D not over ``years`` before D
+                decided = True
+        tested = False
+        for tested_on, turn in positives:
+            if tested_on <= day:
+                if day < turn:
+                    return False  # a positive test within the years before D
+                tested = True
+        return found is not None or decided or tested
 
     def holds(day: date) -> str | None:
         if p.died_on is not None and p.died_on <= day:
@@ -282,41 +331,16 @@ def _abstinent_facts(p: PersonFacts, rules: Rules) -> list[Fact]:
         path = p.responsible_on(day)
         if path is None:
             return None
-        return path if _abstinent_on(p, day, years) else None
+        return path if abstinent(day) else None
 
-    candidates: list[date | None] = [
-        p.died_on, p.moved_away_on, p.clean_since, *_around(_plus(p.clean_since, years)),
-        *_around(_plus(p.first_found_on, years)),
-    ]  # fmt: skip
+    candidates: list[date | None] = [p.died_on, p.moved_away_on, clean, clean_turn, found_turn]
     for valid_from, valid_to, _path in p.responsibilities:
         candidates += [valid_from, valid_to]
-    for m in p.measures:
-        candidates += [m.decision_date, *_around(_plus(m.end, years))]
-    for day in p.positives:
-        candidates += [day, *_around(_plus(day, years))]
+    for decided_on, end_turn in measures:
+        candidates += [decided_on, end_turn]
+    for tested_on, turn in positives:
+        candidates += [tested_on, turn]
     return _state_facts("people.abstinent", _runs(candidates, holds))
-
-
-def _plus(day: date | None, years: int) -> date | None:
-    return add_years(day, years) if day is not None else None
-
-
-def _abstinent_on(p: PersonFacts, day: date, years: int) -> bool:
-    """``abstinence.abstinent_ids``'s rule for one person on one day (presence aside)."""
-    since = add_years(day, -years)
-    if p.clean_since is not None and p.clean_since <= since:
-        return True
-    if p.clean_since is not None and p.clean_since <= day:
-        return False
-    if p.first_found_on is not None and p.first_found_on > since:
-        return False
-    decided = [m for m in p.measures if m.decision_date <= day]
-    if any(m.end is None or m.end > since for m in decided):
-        return False
-    positives = [d for d in p.positives if d <= day]
-    if any(d > since for d in positives):
-        return False
-    return p.first_found_on is not None or bool(decided) or bool(positives)
 
 
 # ------------------------------------------------------------------ from the database
