@@ -19,10 +19,20 @@ per row; a spec loads what it looks up once, in ``prefetch``.
 from __future__ import annotations
 
 import gc
+import html
+import io
+import posixpath
+import queue
 import re
+import struct
+import threading
 import time
+import weakref
+import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -367,6 +377,21 @@ class SheetData:
     # The grid from A1, so that index + 1 is the row number Excel shows.
     rows: list[list[Any]]
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    # A large sheet is read in pieces beside the parsing: ``rows`` holds the first
+    # piece, ``more`` gives the rows below it, piece by piece, once (see ``rows_from``).
+    more: Iterator[list[list[Any]]] | None = None
+
+    def rows_from(self, start: int) -> Iterator[list[Any]]:
+        """Every row from index ``start`` down to the end of the sheet (read once)."""
+        yield from self.rows[start:]
+        skip = max(0, start - len(self.rows))
+        more, self.more = self.more, None
+        for piece in more or ():
+            if skip >= len(piece):
+                skip -= len(piece)
+                continue
+            yield from piece[skip:] if skip else piece
+            skip = 0
 
 
 def max_upload_bytes() -> int:
@@ -403,9 +428,14 @@ def read_sheets(data: bytes) -> Iterator[SheetData]:
             yield from _read_with_openpyxl(data)
             return
         raise _not_excel() from exc
+    layout = _layout(data)
     for meta in workbook.sheets_metadata:
         # Hidden sheets hold lookup lists; chart sheets hold no cells.
         if meta.visible != SheetVisibleEnum.Visible or meta.typ != SheetTypeEnum.WorkSheet:
+            continue
+        large = _read_in_pieces(data, layout, meta.name) if layout else None
+        if large is not None:
+            yield large
             continue
         try:
             sheet = workbook.get_sheet_by_name(meta.name)
@@ -415,6 +445,386 @@ def read_sheets(data: bytes) -> Iterator[SheetData]:
                 _("无法读取工作表“%(name)s”，文件可能已损坏") % {"name": meta.name}
             ) from exc
         yield SheetData(meta.name, rows, list(sheet.merged_cell_ranges or []))
+
+
+def _plain_sheet(data: bytes, name: str) -> SheetData:
+    """One worksheet read whole by calamine."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_name(name)
+        rows = sheet.to_python(skip_empty_area=False)
+    except Exception as exc:
+        raise ImportFileError(
+            _("无法读取工作表“%(name)s”，文件可能已损坏") % {"name": name}
+        ) from exc
+    return SheetData(name, rows, list(sheet.merged_cell_ranges or []))
+
+
+# ------------------------------------------------------------------ large sheets in pieces
+#
+# calamine parses a sheet's XML without holding the GIL but in one piece: 100,000
+# rows take about as long as checking them. A large sheet is therefore cut at row
+# boundaries into pieces, each wrapped as a small workbook of its own (the same
+# workbook part, styles and shared strings, so that every cell reads the same),
+# and the pieces are parsed by two threads while this one checks the rows already
+# read. Whatever looks unusual (no row numbers, CDATA or comments in the sheet, a
+# piece out of order, any error) falls back to reading the sheet whole.
+
+_PIECES_FROM = 40 << 20  # sheet XML at least this large is read in pieces
+_PIECE_XML = 16 << 20  # XML per piece (at least four times the shared strings)
+_INFLATE = 4 << 20  # bytes inflated at a time
+_READERS = 2
+_IN_FLIGHT = 3  # pieces inflated but not yet parsed (bounds the memory)
+_SMALL_PART = 32 << 20  # workbook, relations, styles, shared strings: read whole
+_SHEET_DATA = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?)sheetData(?:\s[^>]*)?(/?)>")
+_ROOT = re.compile(rb"<((?:[A-Za-z_][\w.-]*:)?worksheet)[\s>]")
+_DIMENSION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?dimension\b[^>]*/>")
+_ROW_NUMBER = re.compile(rb"""\sr\s*=\s*["'](\d+)["']""")
+_UNUSUAL = (b"<![CDATA[", b"<!--")
+
+
+class _Unusual(Exception):
+    """The sheet's XML is not cut the simple way; read it whole."""
+
+
+@dataclass
+class _Layout:
+    # The parts every piece needs besides its sheet: content types, relations,
+    # the workbook, styles and shared strings.
+    base: dict[str, bytes]
+    # Sheet name → its part and the part's uncompressed size.
+    sheets: dict[str, tuple[str, int]]
+    shared_strings: int
+
+
+_ATTRIBUTE = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _tags(xml: bytes, name: str) -> Iterator[dict[str, str]]:
+    """The attributes of every ``name`` element (any namespace prefix) of a small part;
+    read with a pattern, not an XML parser: only attributes are wanted, no entities."""
+    text = xml.decode("utf-8")
+    for found in re.finditer(rf"<(?:[\w.-]+:)?{name}(?=[\s/>])([^>]*)>", text):
+        attributes = {}
+        for key, double, single in _ATTRIBUTE.findall(found.group(1)):
+            value = html.unescape(double or single)
+            attributes[key] = value
+            if ":" in key:  # r:id → also under ":id", whatever the prefix
+                attributes[":" + key.rsplit(":", 1)[1]] = value
+        yield attributes
+
+
+def _layout(data: bytes) -> _Layout | None:
+    """Where each worksheet of an .xlsx lives; None for anything else (read whole)."""
+    if not data.startswith(XLSX_MAGIC):
+        return None
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = {info.filename: info for info in archive.infolist()}
+
+        def small(name: str) -> bytes:
+            if infos[name].file_size > _SMALL_PART:
+                raise _Unusual(name)
+            return archive.read(name)
+
+        def relations(part: str) -> tuple[str, dict[str, tuple[str, str]]]:
+            folder, base = posixpath.split(part)
+            rels = posixpath.join(folder, "_rels", base + ".rels")
+            found = {}
+            for rel in _tags(small(rels), "Relationship"):
+                target = rel.get("Target", "")
+                if rel.get("TargetMode") == "External" or not target:
+                    continue
+                if target.startswith("/"):
+                    path = target.lstrip("/")
+                else:
+                    path = posixpath.join(folder, target)
+                found[rel.get("Id", "")] = (rel.get("Type", ""), posixpath.normpath(path))
+            return rels, found
+
+        root_rels, found = relations("")
+        workbook = next(p for t, p in found.values() if t.endswith("/officeDocument"))
+        book_rels, book = relations(workbook)
+        base = {
+            name: small(name) for name in ("[Content_Types].xml", root_rels, workbook, book_rels)
+        }
+        shared = 0
+        for kind, path in book.values():
+            if kind.endswith(("/styles", "/sharedStrings")) and path in infos:
+                base[path] = small(path)
+                if kind.endswith("/sharedStrings"):
+                    shared = infos[path].file_size
+        sheets = {}
+        for sheet in _tags(base[workbook], "sheet"):
+            kind, path = book.get(sheet.get(":id", ""), ("", ""))
+            if kind.endswith("/worksheet") and path in infos:
+                sheets[sheet.get("name", "")] = (path, infos[path].file_size)
+        return _Layout(base, sheets, shared)
+    except Exception:  # any surprise: the sheets are read whole, as calamine sees them
+        return None
+
+
+def _zip_entry(name: str, parts: Sequence[bytes | memoryview]) -> tuple[bytes, int, int, bytes]:
+    """A stored zip entry's local header, CRC and size (the parts are not copied)."""
+    crc = size = 0
+    for part in parts:
+        crc = zlib.crc32(part, crc)
+        size += len(part)
+    encoded = name.encode("utf-8")
+    # version 2.0, UTF-8 names, stored, 1980-01-01 00:00
+    header = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0x800, 0, 0, 0x21, crc, size, size,
+                         len(encoded), 0) + encoded  # fmt: skip
+    return header, crc, size, encoded
+
+
+def _wrap(layout: _Layout, part: str, xml: Sequence[bytes | memoryview]) -> bytes:
+    """A workbook holding the ``xml`` parts as the sheet ``part``: an uncompressed zip
+    written in one join (a piece is megabytes; ``zipfile`` would copy it several times)."""
+    entries = [(name, [content]) for name, content in layout.base.items()]
+    entries.append((part, list(xml)))
+    out: list[bytes | memoryview] = []
+    central: list[bytes] = []
+    offset = 0
+    for name, parts in entries:
+        header, crc, size, encoded = _zip_entry(name, parts)
+        central.append(
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                20,
+                0x800,
+                0,
+                0,
+                0x21,
+                crc,
+                size,
+                size,
+                len(encoded),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + encoded  # fmt: skip
+        )
+        out.append(header)
+        out.extend(parts)
+        offset += len(header) + size
+    directory = b"".join(central)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(directory),
+                      offset, 0)  # fmt: skip
+    return b"".join([*out, directory, end])
+
+
+def _parse_piece(workbook: bytes, name: str) -> tuple[tuple[int, int] | None, list[list[Any]]]:
+    from python_calamine import CalamineWorkbook
+
+    sheet = CalamineWorkbook.from_filelike(io.BytesIO(workbook)).get_sheet_by_name(name)
+    return sheet.start, sheet.to_python(skip_empty_area=True)
+
+
+class _Pieces:
+    """Cuts a sheet's XML into pieces and has them parsed, in two threads of its own."""
+
+    def __init__(self, data: bytes, layout: _Layout, name: str, part: str, size: int) -> None:
+        self.data, self.layout, self.name, self.part = data, layout, name, part
+        self.piece_bytes = max(_PIECE_XML, 4 * layout.shared_strings)
+        self.stop = threading.Event()
+        # (first row number of the piece, its parse) in order; then None, or an exception.
+        self.parsed: queue.Queue[tuple[int, Future] | BaseException | None] = queue.Queue()
+        self.merged: Future = Future()
+        self.slots = threading.Semaphore(_IN_FLIGHT)
+        self.pool = ThreadPoolExecutor(_READERS, thread_name_prefix="sheet-piece")
+        threading.Thread(target=self._cut, name="sheet-cut", daemon=True).start()
+        threading.Thread(target=self._tail, name="sheet-tail", daemon=True).start()
+
+    def _stream(self) -> Iterator[bytes]:
+        with zipfile.ZipFile(io.BytesIO(self.data)) as archive, archive.open(self.part) as xml:
+            while not self.stop.is_set() and (chunk := xml.read(_INFLATE)):
+                yield chunk
+
+    def _head(self, buffer: bytearray) -> tuple[bytes, bytes, bytes, int] | None:
+        """The XML up to ``<sheetData>`` (without the dimension), the namespace prefix,
+        the closing tags a piece needs, and where the rows begin."""
+        found = _SHEET_DATA.search(buffer)
+        if found is None:
+            return None
+        root = _ROOT.search(buffer, 0, found.start())
+        if root is None or found.group(2):  # no root, or an empty <sheetData/>
+            raise _Unusual("head")
+        prefix = found.group(1)
+        head = _DIMENSION.sub(b"", bytes(buffer[: found.end()]))
+        close = b"</" + prefix + b"sheetData></" + root.group(1) + b">"
+        return head, prefix, close, found.end()
+
+    def _cut(self) -> None:
+        try:
+            buffer = bytearray()
+            head = None
+            close = end_tag = b""
+            row_start = re.compile(b"<row[\\s>/]")
+            first = 1
+            for chunk in self._stream():
+                seam = bytes(buffer[-16:]) + chunk[:16]
+                if any(mark in chunk or mark in seam for mark in _UNUSUAL):
+                    raise _Unusual("markup")
+                buffer += chunk
+                if head is None:
+                    found = self._head(buffer)
+                    if found is None:
+                        if len(buffer) > _INFLATE * 4:
+                            raise _Unusual("head")
+                        continue
+                    head, prefix, close, begin = found
+                    del buffer[:begin]
+                    row_start = re.compile(b"<" + re.escape(prefix) + rb"row[\s>/]")
+                    end_tag = b"</" + prefix + b"sheetData>"
+                while len(buffer) > self.piece_bytes:
+                    cut = row_start.search(buffer, self.piece_bytes)
+                    if cut is None:
+                        break
+                    self._submit(head, buffer, cut.start(), close, first)
+                    del buffer[: cut.start()]
+                    first = self._first_row(buffer)
+            if self.stop.is_set():
+                return
+            end = buffer.rfind(end_tag) if head is not None else -1
+            if end < 0:
+                raise _Unusual("end")
+            self._submit(head, buffer, end, close, first)
+            self.parsed.put(None)
+        except BaseException as exc:  # handed to the reading thread
+            self.parsed.put(exc)
+        finally:
+            self.pool.shutdown(wait=False)
+
+    @staticmethod
+    def _first_row(buffer: bytearray) -> int:
+        tag = bytes(buffer[: buffer.find(b">") + 1])
+        number = _ROW_NUMBER.search(tag)
+        if number is None:  # rows without numbers are counted from the piece's start
+            raise _Unusual("row number")
+        return int(number.group(1))
+
+    def _submit(self, head: bytes, buffer: bytearray, stop: int, close: bytes, first: int) -> None:
+        while not self.slots.acquire(timeout=0.2):
+            if self.stop.is_set():
+                raise _Unusual("stopped")
+        with memoryview(buffer) as view:
+            workbook = _wrap(self.layout, self.part, (head, view[:stop], close))
+
+        def parse() -> tuple[tuple[int, int] | None, list[list[Any]]]:
+            try:
+                return _parse_piece(workbook, self.name)
+            finally:
+                self.slots.release()
+
+        self.parsed.put((first, self.pool.submit(parse)))
+
+    def _tail(self) -> None:
+        """The merged cells, which follow the rows: the XML inflated once more, kept
+        from ``</sheetData>`` on (the header may be a merged one)."""
+        try:
+            head = None
+            kept = bytearray()
+            end_tag = b""
+            for chunk in self._stream():
+                kept += chunk
+                if head is None:
+                    found = self._head(kept)
+                    if found is None:
+                        if len(kept) > _INFLATE * 4:
+                            raise _Unusual("head")
+                        continue
+                    head, prefix, _close, _begin = found
+                    end_tag = b"</" + prefix + b"sheetData>"
+                end = kept.find(end_tag)
+                if end > 0:
+                    del kept[:end]
+                elif end < 0:
+                    del kept[: -len(end_tag)]
+                if len(kept) > _SMALL_PART:
+                    raise _Unusual("tail")
+            if head is None or not kept.startswith(end_tag):
+                raise _Unusual("tail")
+            from python_calamine import CalamineWorkbook
+
+            workbook = _wrap(self.layout, self.part, (head, kept))
+            sheet = CalamineWorkbook.from_filelike(io.BytesIO(workbook)).get_sheet_by_name(
+                self.name
+            )
+            self.merged.set_result(list(sheet.merged_cell_ranges or []))
+        except BaseException as exc:
+            self.merged.set_exception(exc)
+
+    def pieces(self) -> Iterator[tuple[int, tuple[int, int] | None, list[list[Any]]]]:
+        """(first row number, calamine's start, rows) of each piece, in order."""
+        while (item := self.parsed.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            first, parse = item
+            start, rows = parse.result()
+            yield first, start, rows
+
+    def close(self) -> None:
+        self.stop.set()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _read_in_pieces(data: bytes, layout: _Layout, name: str) -> SheetData | None:
+    """A large worksheet, its first piece read (None: not large, read it whole)."""
+    part, size = layout.sheets.get(name, ("", 0))
+    if size < _PIECES_FROM or size < 2 * max(_PIECE_XML, 4 * layout.shared_strings):
+        return None
+    reader = _Pieces(data, layout, name, part, size)
+    grid = _grid(reader, data, name)
+    try:
+        merged = reader.merged.result()
+        first = next(grid)
+    except Exception:
+        reader.close()
+        return _plain_sheet(data, name)
+    sheet = SheetData(name, first, merged, grid)
+    # A sheet no one reads to the end (another sheet held the header) stops its threads.
+    weakref.finalize(sheet, reader.close)
+    return sheet
+
+
+def _grid(reader: _Pieces, data: bytes, name: str) -> Iterator[list[list[Any]]]:
+    """The pieces as rows of the grid from A1, as the whole sheet would give them: a
+    gap of empty rows before a piece, empty cells left of its first column, every row
+    at least as wide as the first piece. On any surprise, the rest from a whole read."""
+    expected = 0  # index of the next row of the grid
+    width = 0
+    try:
+        for first, start, rows in reader.pieces():
+            if start is None or not rows:
+                continue
+            top, left = start
+            if top < expected or top < first - 1:
+                raise _Unusual("order")
+            width = max(width, left + len(rows[0]))
+            pad_left = [""] * left
+            for row in rows:
+                if left:
+                    row[:0] = pad_left
+                if len(row) < width:
+                    row.extend([""] * (width - len(row)))
+            gap, expected = top - expected, top + len(rows)
+            if gap:
+                rows[:0] = [[""] * width for _row in range(gap)]
+            yield rows
+    except Exception:
+        reader.close()
+        rest = _plain_sheet(data, name).rows[expected:]
+        if rest:
+            yield rest
+    finally:
+        reader.close()
 
 
 def _read_with_openpyxl(data: bytes) -> Iterator[SheetData]:
@@ -675,7 +1085,7 @@ def _parse_rows(spec: ImportSpec, header: Header, sheet: SheetData) -> list[Impo
     required_msg = _("此项必填")
     rows: list[ImportRow] = []
     number = header.row_number
-    for cells in sheet.rows[header.row_number :]:
+    for cells in sheet.rows_from(header.row_number):
         number += 1
         probe = cells[probe_col]
         if _blank(probe) and all(_blank(v) for v in cells):
