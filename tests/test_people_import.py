@@ -487,3 +487,15 @@ def test_the_quick_id_number_check_agrees_with_the_register_rules():
         except CellError as exc:
             got = str(exc)
         assert got == expected, text
+
+
+def test_the_write_names_everyone_it_created_or_updated(personas):
+    first = [row(1), row(2, name="王某", id_number=ID_B)]
+    preview, _result = run(personas.cadre_a, sheet(first))
+    created = sorted(preview.spec.written_ids)
+    assert created == sorted(Person.objects.values_list("pk", flat=True))
+    changed = [row(1, name="张某某"), row(2, name="王某", id_number=ID_B)]
+    preview, result = run(personas.cadre_a, sheet(changed))
+    zhang = Person.objects.get(id_index=services.id_index(ID_A))
+    assert preview.spec.written_ids == [zhang.pk]
+    assert (result.counts["updated"], result.counts["unchanged"]) == (1, 1)

@@ -340,6 +340,8 @@ class PersonImport(ImportSpec):
         self.existing: dict[str, Any] = {}
         self.rows: Sequence[ImportRow] = ()
         self.measures: dict[int, list[Measure]] = {}
+        # Set by ``write``: the people it created, then those it updated.
+        self.written_ids: list[int] = []
 
     # -- prefetch
     def prefetch(self, rows: Sequence[ImportRow]) -> None:
@@ -566,7 +568,9 @@ class PersonImport(ImportSpec):
         writer = BulkWriter()
         counts = {"created": 0, "updated": 0, "unchanged": 0, "measures": 0}
         new = [row for row in rows if row.outcome == "create"]
-        counts["created"] = self._create(writer, new)
+        created = self._create(writer, new)
+        counts["created"] = len(created)
+        updated: list[int] = []
         refresh: list[int] = []
         by_fields: dict[tuple[str, ...], list[tuple]] = {}
         measures: list[tuple] = []
@@ -575,9 +579,9 @@ class PersonImport(ImportSpec):
             counts["unchanged"] += row.outcome == "unchanged"
             if row.outcome != "update":
                 continue
-            counts["updated"] += 1
             plan = row.context
             person = plan.existing
+            updated.append(person.pk)
             if plan.changes:
                 fields = tuple(sorted(plan.changes))
                 values = [self._db(key, plan.changes[key]) for key in fields]
@@ -600,7 +604,10 @@ class PersonImport(ImportSpec):
         )
         if refresh:
             refresh_facts_many(refresh)
+        counts["updated"] = len(updated)
         counts["measures"] = len(measures) + self.created_measures
+        # Everyone this import wrote, for whatever must follow in the same transaction.
+        self.written_ids = [*created, *updated]
         return counts
 
     def _update_measure_report_ins(self, writer: BulkWriter, report_ins: list[tuple]) -> None:
@@ -634,10 +641,11 @@ class PersonImport(ImportSpec):
         return (person_id, unit_id, path, m["kind"], m["decision_date"].isoformat(), iso(m["report_in_date"]),
                 iso(m["start_date"]), m["term_months"], iso(m["planned_end"]), writer.now)  # fmt: skip
 
-    def _create(self, writer: BulkWriter, rows: list[ImportRow]) -> int:
+    def _create(self, writer: BulkWriter, rows: list[ImportRow]) -> Sequence[int]:
+        """Insert the new people, their measures and responsibilities; their keys."""
         self.created_measures = 0
         if not rows:
-            return 0
+            return []
         today = self.today
         # In unit order, as the list reads them: each index then grows at its end
         # instead of everywhere (a quarter less work for SQLite), and keys follow.
@@ -689,7 +697,7 @@ class PersonImport(ImportSpec):
                 put(Measure, MEASURE_FIELDS, measures)
         _open_responsibilities(ids, today)
         self.created_measures = wanted
-        return len(rows)
+        return ids
 
     def audit_detail(self) -> dict[str, Any]:
         # How many legacy 15-digit numbers the valid rows carry (stored as 18 digits).
@@ -723,6 +731,11 @@ def _open_responsibilities(ids: Sequence[int], today: date) -> None:
     table = connection.ops.quote_name(Responsibility._meta.db_table)
     if isinstance(ids, range):  # SQLite's keys: one block
         which, params = "id >= %s AND id < %s", [ids.start, ids.stop]
+    elif max(ids) - min(ids) + 1 == len(ids):
+        # PostgreSQL's keys (drawn from the sequence, all different) are one block unless
+        # another session drew keys meanwhile: a range reads the new rows without probing
+        # the key index 100,000 times.
+        which, params = "id BETWEEN %s AND %s", [min(ids), max(ids)]
     else:
         which, params = "id = ANY(%s)", [list(ids)]
     with connection.cursor() as cursor:
