@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import (
     BinaryField,
@@ -52,6 +52,7 @@ from jindu.people.models import (
     FollowUpPolicy,
     Measure,
     Person,
+    Sex,
     TeamMember,
     Visit,
 )
@@ -104,18 +105,108 @@ MEASURE_FIELDS = (
     "evaded_count",
     "refused_count",
 )
+ABSENCE_FIELDS = ("id", "person_id", "measure_id", "left_on", "returned_on", "authorised")
+SEX_LABELS = dict(Sex.choices)
+
+
+class ListedPerson:
+    """A person as the lists read them: the columns of ``ROW_FIELDS`` and their unit.
+
+    Not a model instance: a list builds hundreds of rows every time it is drawn,
+    and a ``Person`` costs its forty fields to build even when only these are
+    read. Everything the lists, their templates, the export and the indicators
+    ask of a person is here, under the model's names.
+    """
+
+    __slots__ = (*ROW_FIELDS, "org_unit_id")
+
+    def __init__(self, values: tuple[Any, ...], unit: Any) -> None:
+        (
+            self.id,
+            self.name,
+            self.sex,
+            self.birth_date,
+            self.org_unit_id,
+            self.org_path,
+            self.measure_kind,
+            self.measure_anchor,
+            self.measure_until,
+            self.last_contact_on,
+            self.died_on,
+            self.moved_away_on,
+            self.clean_since,
+            self.key_person,
+        ) = values
+        self.org_unit = unit
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    def get_sex_display(self) -> str:
+        return str(SEX_LABELS.get(self.sex, self.sex))
+
+    def __repr__(self) -> str:
+        return f"<ListedPerson {self.pk}>"
+
+
+class ListedUnit(NamedTuple):
+    """An org unit as the lists show it (a person's unit, or the village it counts under)."""
+
+    id: int
+    name: str
+    level: str
+    parent_id: int | None
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+class ListedMeasure(NamedTuple):
+    """The columns of a running measure that the schedule and the flags read."""
+
+    id: int
+    person_id: int
+    kind: str
+    decision_date: date
+    report_in_date: date | None
+    start_date: date | None
+    planned_end: date | None
+    ended_on: date | None
+    evaded_count: int
+    refused_count: int
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+class ListedAbsence(NamedTuple):
+    """The columns of an absence that the flags read (the destination stays encrypted)."""
+
+    id: int
+    person_id: int
+    measure_id: int | None
+    left_on: date
+    returned_on: date | None
+    authorised: bool
+
+    @property
+    def pk(self) -> int:
+        return self.id
 
 
 @dataclass
 class Row:
     """One person on a worklist: their schedule (if under a community measure) and flags."""
 
-    person: Person
+    person: ListedPerson
     flags: Flags
     state: ScheduleState | None = None
-    measure: Measure | None = None
+    measure: ListedMeasure | None = None
     status: Status | None = None
-    village: Any = None
+    village: ListedUnit | None = None
     # The row's page addresses, filled by the view (``followup_views.with_links``).
     links: dict[str, str] = field(default_factory=dict)
 
@@ -329,37 +420,48 @@ def _latest_reports(people: Any, today: date) -> dict[tuple[int, str], date]:
     return {(pid, kind): last for pid, kind, last in rows}
 
 
-def _village(unit: Any) -> Any:
-    """The village (community) a person counts under: the unit, or a grid's parent."""
-    if unit is None:
-        return None
-    if unit.level == Level.GRID and unit.parent_id:
-        return unit.parent
-    return unit
+def _units(ids: set[int]) -> tuple[dict[int, ListedUnit], dict[int, ListedUnit | None]]:
+    """Each unit once (a township's few dozen), not once per person as a join would;
+    with the village (community) each counts under: the unit, or a grid's parent."""
+    units: dict[int, ListedUnit] = {}
+    villages: dict[int, ListedUnit | None] = {}
+    for pk, name, level, parent_id, parent_name, parent_level, grandparent_id in (
+        OrgUnit.objects.filter(pk__in=ids)
+        .order_by()
+        .values_list(
+            "id", "name", "level", "parent_id", "parent__name", "parent__level", "parent__parent_id"
+        )
+    ):
+        unit = units[pk] = ListedUnit(pk, name, level, parent_id)
+        if level == Level.GRID and parent_id:
+            villages[pk] = ListedUnit(parent_id, parent_name, parent_level, grandparent_id)
+        else:
+            villages[pk] = unit
+    return units, villages
 
 
 def build_rows(
     people_qs: QuerySet[Person], today: date, policy: FollowUpPolicy | None = None
 ) -> list[Row]:
-    """Rows for every person of ``people_qs``, most urgent first."""
-    people = list(people_qs.only(*ROW_FIELDS).order_by())
-    if not people:
+    """Rows for every person of ``people_qs``, most urgent first.
+
+    Rows are read as plain values (``ListedPerson``, ``ListedMeasure`` …), not
+    model instances: building hundreds of model instances cost a list more than
+    its queries did.
+    """
+    values = list(people_qs.order_by().values_list(*ROW_FIELDS))
+    if not values:
         return []
-    # Each unit once (a township's few dozen), not once per person as a join would.
-    units = {
-        u.pk: u
-        for u in OrgUnit.objects.filter(pk__in={p.org_unit_id for p in people})
-        .select_related("parent")
-        .only("id", "name", "level", "parent__id", "parent__name", "parent__level")
-    }
-    for person in people:
-        person.org_unit = units[person.org_unit_id]
+    units, villages = _units({v[4] for v in values})
+    people = [ListedPerson(v, units.get(v[4])) for v in values]
     policy = policy or FollowUpPolicy.current()
     intervals = [int(i) for i in (policy.test_intervals or [1, 2, 3])]
+    abstinence_years = policy.abstinence_years
+    statuses = {p.pk: status_on(p, today, abstinence_years) for p in people}
     community_ids = {
-        p.pk
-        for p in people
-        if status_on(p, today) in (Status.COMMUNITY_DETOX, Status.COMMUNITY_REHAB)
+        pk
+        for pk, status in statuses.items()
+        if status in (Status.COMMUNITY_DETOX, Status.COMMUNITY_REHAB)
     }
     # The later queries select the same people by subquery rather than by a list
     # of ids: the database re-reads a township through its path index in well
@@ -368,7 +470,7 @@ def build_rows(
     everyone = people_qs.order_by().values("pk")
     community = people_qs.filter(under_community_q(today)).order_by().values("pk")
 
-    measures: dict[int, Measure] = {}
+    measures: dict[int, ListedMeasure] = {}
     if community_ids:
         # The kind is checked here rather than in SQL: a person has a few measures,
         # and a filter on the kind tempts the planner into scanning every open one.
@@ -376,22 +478,22 @@ def build_rows(
             Measure.objects.filter(person__in=community)
             .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
             .order_by("person_id", "decision_date", "id")
-            .only(*MEASURE_FIELDS)
+            .values_list(*MEASURE_FIELDS)
         ):
-            if m.kind in SCHEDULED_KINDS:
-                measures[m.person_id] = m
+            if m[2] in SCHEDULED_KINDS:
+                measures[m[1]] = ListedMeasure(*m)
     anchors = {p.pk: p.measure_anchor for p in people if p.pk in community_ids}
     latest = _latest_tests(community, measures, anchors, today, intervals) if anchors else {}
     reports = _latest_reports(community, today) if anchors else {}
 
-    absences: dict[int, list[Absence]] = {}
+    absences: dict[int, list[ListedAbsence]] = {}
     for a in (
         Absence.objects.filter(person__in=everyone)
         .filter(Q(returned_on__isnull=True) | Q(left_on__gte=F("person__measure_anchor")))
-        .only("id", "person_id", "measure_id", "left_on", "returned_on", "authorised")
         .order_by()
+        .values_list(*ABSENCE_FIELDS)
     ):
-        absences.setdefault(a.person_id, []).append(a)
+        absences.setdefault(a[1], []).append(ListedAbsence(*a))
     team_roles: dict[int, set[str]] = {}
     if community_ids:
         for person_id, role in (
@@ -402,8 +504,11 @@ def build_rows(
             team_roles.setdefault(person_id, set()).add(role)
 
     rows = []
+    no_roles: set[str] = set()
+    summary_kind, assessment_kind = Visit.Kind.SUMMARY.value, Visit.Kind.ASSESSMENT.value
     for person in people:
-        measure = measures.get(person.pk)
+        pk = person.pk
+        measure = measures.get(pk)
         row = Row(
             person=person,
             flags=flags_for(
@@ -411,19 +516,19 @@ def build_rows(
                 today=today,
                 policy=policy,
                 measure=measure,
-                absences=absences.get(person.pk, ()),
-                team_roles=team_roles.get(person.pk, set()),
+                absences=absences.get(pk, ()),
+                team_roles=team_roles.get(pk, no_roles),
             ),
             measure=measure,
-            status=status_on(person, today, policy.abstinence_years),
-            village=_village(person.org_unit),
+            status=statuses[pk],
+            village=villages.get(person.org_unit_id),
         )
-        if person.pk in community_ids:
+        if pk in community_ids:
             anchor = person.measure_anchor
             until = person.measure_until or add_months(anchor, policy.detox_term_months)
-            last_test = latest.get(person.pk)
-            summary = reports.get((person.pk, Visit.Kind.SUMMARY))
-            assessment = reports.get((person.pk, Visit.Kind.ASSESSMENT))
+            last_test = latest.get(pk)
+            summary = reports.get((pk, summary_kind))
+            assessment = reports.get((pk, assessment_kind))
             row.state = compute(
                 anchor=anchor,
                 until=until,
