@@ -56,8 +56,7 @@ def status_counts(path: str, day: date) -> dict[str, int]:
 
 
 def tallied_status(path: str, day: date) -> dict[str, int]:
-    levels = tallies.levels_by_key("people.status.", path, day)
-    return {k.removeprefix("people.status."): n for k, n in levels.items() if n}
+    return people_tallies.status_levels(path, day)
 
 
 def build_register(personas, seed: int = 7, count: int = 36) -> list[Person]:

@@ -339,12 +339,12 @@ def levels_on(key: str, paths: Sequence[str], day: date) -> dict[str, int]:
     return sums(key, paths, None, day + timedelta(days=1))
 
 
-def levels_by_key(prefix: str, path: str, day: date) -> dict[str, int]:
-    """Every state key starting with ``prefix`` at one path on ``day`` (one query)."""
+def levels_by_key(keys: Sequence[str], path: str, day: date) -> dict[str, int]:
+    """Several state keys at one path on ``day`` (one query)."""
     from datetime import timedelta
 
     rows = (
-        Tally.objects.filter(key__startswith=prefix, org_path=path, day__lt=day + timedelta(days=1))
+        Tally.objects.filter(key__in=list(keys), org_path=path, day__lt=day + timedelta(days=1))
         .order_by()
         .values_list("key")
         .annotate(total=Sum("n"))

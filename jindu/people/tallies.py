@@ -420,7 +420,7 @@ def refresh(ids: Iterable[int]) -> int:
 def status_levels(path: str, day: date) -> dict[str, int]:
     """People within a tallied unit by their status on ``day`` (``annotate_status``'s count)."""
     prefix = status_key("")
-    levels = tallies.levels_by_key(prefix, path, day)
+    levels = tallies.levels_by_key([status_key(s.value) for s in Status], path, day)
     return {key.removeprefix(prefix): n for key, n in levels.items() if n}
 
 
