@@ -45,7 +45,7 @@ from jindu.core.excel_import import (
     register_import,
     split_multi,
 )
-from jindu.people import idnumber, services
+from jindu.people import idnumber, services, tallies
 from jindu.people.bulk import COMMUNITY, BulkWriter, MeasureDates, person_facts, refresh_facts_many
 from jindu.people.dates import add_months
 from jindu.people.import_units import Unit, UnitFinder
@@ -608,6 +608,8 @@ class PersonImport(ImportSpec):
         counts["measures"] = len(measures) + self.created_measures
         # Everyone this import wrote, for whatever must follow in the same transaction.
         self.written_ids = [*created, *updated]
+        # The counties' tallies count them before the import commits (jindu.core.tallies).
+        tallies.refresh(self.written_ids)
         return counts
 
     def _update_measure_report_ins(self, writer: BulkWriter, report_ins: list[tuple]) -> None:
