@@ -298,3 +298,28 @@ def test_abstinence_turns_on_the_right_day_around_29_february(personas):
                 with tallies.from_records():
                     counted = indicators.value("abstinent_3y", t.county.path, period)
                 assert tallied == counted, last
+
+
+def test_an_import_is_counted_in_the_county_figures_in_its_transaction(personas):
+    from tests.test_people_import import ID_A, ID_B, row, run, sheet
+
+    t = personas.territory
+    data = sheet(
+        [
+            row(1, name="甲", id_number=ID_A, unit="甲一村", **{"首次发现时间": "2019.3.5"}),
+            row(
+                2, name="乙", id_number=ID_B, unit="乙一村",
+                **{"首次发现时间": "2019年6月1日", "措施类型": "社区戒毒",
+                   "决定日期": "2019.6.3", "报到日期": "2019.6.10"},
+            ),
+        ]
+    )  # fmt: skip
+    preview, result = run(personas.county_officer, data)
+    assert not list(preview.errors())
+    assert indicators.value("new_users_found", t.county.path, Period.year(2019)) == 2
+    assert indicators.value("community_detox_ordered", t.county.path, Period.year(2019)) == 1
+    assert tallies.verify() == []
+    rows_before = sorted(Tally.objects.values_list("key", "org_path", "day", "n"))
+    run(personas.county_officer, data)  # the same sheet again changes nothing
+    assert sorted(Tally.objects.values_list("key", "org_path", "day", "n")) == rows_before
+    assert_same_as_records([t.county.path])
