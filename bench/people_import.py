@@ -13,11 +13,9 @@ sheet with full validation, encryption and de-duplication. Prints the time of
 each phase (read, parse, prefetch, check, write) and the total, then imports
 the same sheet again (which must change nothing) and prints that time too.
 
-A large sheet is read in pieces beside the parsing (``jindu.core.excel_import``):
-"read" is the time until the first piece and the merged cells are in, "parse" the
-rest of the reading with the parsing beside it; their sum compares with earlier
-figures. ``--runs N`` repeats each database's run and prints every run, then the
-best and the median total, with the load average before each run.
+``--runs N`` repeats each database's run and prints every run, then the best and
+the median total, with the load average before each run (other work on the
+machine slows every phase).
 """
 
 from __future__ import annotations
@@ -237,8 +235,7 @@ def fresh_postgres(url: str) -> str:
 def report(result: dict) -> None:
     print(
         f"{result['database']}: {result['rows']:,} rows — read {result['read']:.2f} s, "
-        f"parse {result['parse']:.2f} s (read+parse {result['read'] + result['parse']:.2f} s), "
-        f"prefetch {result['prefetch']:.2f} s, "
+        f"parse {result['parse']:.2f} s, prefetch {result['prefetch']:.2f} s, "
         f"check {result['check']:.2f} s, write {result['write']:.2f} s; "
         f"TOTAL {result['total']:.2f} s wall, {result['cpu']:.2f} s CPU of this process "
         f"({result['created']:,} created, {result['rejected']:,} rejected rows)"
