@@ -47,6 +47,8 @@ class TallyFacts(models.Model):
 
     source = models.CharField("来源", max_length=40)
     record_id = models.BigIntegerField("记录编号")
+    # The record's own path: the facts are partitioned and sharded with their record.
+    org_path = OrgPathField("单位路径", default="")
     facts = models.JSONField("计数事实", default=list)
 
     class Meta:

@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import Q, QuerySet, Sum
@@ -43,6 +43,16 @@ from jindu.core.models import Tally, TallyFacts
 
 Fact = tuple[str, str, date, int]  # key, leaf path, day, n
 FactKey = tuple[str, str, date]
+
+
+class Counted(NamedTuple):
+    """One record's facts, with the org path of the record itself (kept beside its
+    facts, so that they are partitioned and sharded with it)."""
+
+    org_path: str
+    facts: list[Fact]
+
+
 TALLIED_LEVELS = ("province", "city", "county")
 # The first day of a state that has held "for ever" (before any record).
 EPOCH = date(1900, 1, 1)
@@ -55,12 +65,12 @@ class Source:
     """Records that feed tallies: their facts, and which records a subtree may hold.
 
     ``name`` prefixes every key the source writes (``people.found``).
-    ``facts(ids)`` returns each record's facts; ``all_ids()`` every record;
+    ``facts(ids)`` returns each record's facts (``Counted``); ``all_ids()`` every record;
     ``ids_within(path)`` every record that may have facts under ``path`` (for moves).
     """
 
     name: str
-    facts: Callable[[Sequence[int]], dict[int, list[Fact]]]
+    facts: Callable[[Sequence[int]], dict[int, Counted]]
     all_ids: Callable[[], QuerySet]
     ids_within: Callable[[str], QuerySet]
 
@@ -154,7 +164,7 @@ def _chunks(ids: Sequence[int], size: int = _CHUNK) -> Iterator[Sequence[int]]:
         yield ids[start : start + size]
 
 
-def refresh(source: str, ids: Iterable[int], facts: dict[int, list[Fact]] | None = None) -> int:
+def refresh(source: str, ids: Iterable[int], facts: dict[int, Counted] | None = None) -> int:
     """Count these records again: add to the tallies what changed since they were last
     counted. Call it inside the transaction that changed them. Returns how many
     records' facts changed. A record that no longer exists takes its facts away.
@@ -166,24 +176,27 @@ def refresh(source: str, ids: Iterable[int], facts: dict[int, list[Fact]] | None
     levels = _Levels()
     changed = 0
     for part in _chunks(wanted):
-        new = spec.facts(part) if facts is None else {i: facts.get(i, []) for i in part}
-        old = dict(
-            TallyFacts.objects.filter(source=source, record_id__in=part).values_list(
-                "record_id", "facts"
-            )
-        )
+        new = spec.facts(part) if facts is None else {i: facts[i] for i in part if i in facts}
+        old = {
+            rid: (path, stored)
+            for rid, path, stored in TallyFacts.objects.filter(
+                source=source, record_id__in=part
+            ).values_list("record_id", "org_path", "facts")
+        }
         delta: Counter[FactKey] = Counter()
-        replace: dict[int, list[list[Any]]] = {}
+        replace: dict[int, tuple[str, list[list[Any]]]] = {}
         for record_id in part:
-            encoded = _encode(new.get(record_id, ()))
-            before = old.get(record_id)
-            if (before or []) == encoded:
+            counted = new.get(record_id)
+            encoded = _encode(counted.facts) if counted else []
+            path = counted.org_path if counted else ""
+            before_path, before = old.get(record_id, ("", []))
+            if before == encoded and (not encoded or before_path == path):
                 continue
-            for key, path, day, n in _decode(before or []):
-                delta[(key, path, day)] -= n
-            for key, path, day, n in _decode(encoded):
-                delta[(key, path, day)] += n
-            replace[record_id] = encoded
+            for key, leaf, day, n in _decode(before):
+                delta[(key, leaf, day)] -= n
+            for key, leaf, day, n in _decode(encoded):
+                delta[(key, leaf, day)] += n
+            replace[record_id] = (path, encoded)
         if not replace:
             continue
         changed += len(replace)
@@ -191,9 +204,9 @@ def refresh(source: str, ids: Iterable[int], facts: dict[int, list[Fact]] | None
         TallyFacts.objects.filter(source=source, record_id__in=list(replace)).delete()
         TallyFacts.objects.bulk_create(
             [
-                TallyFacts(source=source, record_id=rid, facts=facts)
-                for rid, facts in replace.items()
-                if facts
+                TallyFacts(source=source, record_id=rid, org_path=path, facts=encoded)
+                for rid, (path, encoded) in replace.items()
+                if encoded
             ],
             batch_size=1000,
         )
@@ -239,10 +252,14 @@ def rebuild(
         for count, part in enumerate(_chunks(ids), start=1):
             rows = []
             leaf: Counter[FactKey] = Counter()
-            for record_id, facts in spec.facts(part).items():
+            for record_id, (org_path, facts) in spec.facts(part).items():
                 encoded = _encode(facts)
                 if encoded:
-                    rows.append(TallyFacts(source=name, record_id=record_id, facts=encoded))
+                    rows.append(
+                        TallyFacts(
+                            source=name, record_id=record_id, org_path=org_path, facts=encoded
+                        )
+                    )
                 for key, path, day, n in facts:
                     leaf[(key, path, day)] += n
             TallyFacts.objects.bulk_create(rows, batch_size=1000)
@@ -272,7 +289,7 @@ def verify(source: str | None = None) -> list[Difference]:
         expected: Counter[FactKey] = Counter()
         for part in _chunks(list(spec.all_ids())):
             leaf: Counter[FactKey] = Counter()
-            for facts in spec.facts(part).values():
+            for _org_path, facts in spec.facts(part).values():
                 for key, path, day, n in facts:
                     leaf[(key, path, day)] += n
             expected.update(_expand(leaf, levels))

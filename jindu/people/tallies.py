@@ -35,7 +35,7 @@ from datetime import date, timedelta
 from django.db.models import Q, QuerySet
 
 from jindu.core import tallies
-from jindu.core.tallies import EPOCH, Fact, Source
+from jindu.core.tallies import EPOCH, Counted, Fact, Source
 from jindu.people.dates import add_months, add_years
 from jindu.people.models import (
     DrugTest,
@@ -393,9 +393,9 @@ def load(ids: Sequence[int]) -> list[PersonFacts]:
     return list(people.values())
 
 
-def facts(ids: Sequence[int]) -> dict[int, list[Fact]]:
+def facts(ids: Sequence[int]) -> dict[int, Counted]:
     rules = Rules.current()
-    return {p.id: person_facts(p, rules) for p in load(ids)}
+    return {p.id: Counted(p.org_path, person_facts(p, rules)) for p in load(ids)}
 
 
 def _all_ids() -> QuerySet:
