@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from jindu.core import indicators, tallies
 from jindu.core.indicators import Period
-from jindu.core.models import Tally, TallyFacts
+from jindu.core.models import Tally, TallyFacts, TallyPending
 from jindu.orgs import services as orgs
 from jindu.people import followup, movement, services, teams
 from jindu.people import indicators as people_indicators
@@ -300,7 +300,9 @@ def test_abstinence_turns_on_the_right_day_around_29_february(personas):
                 assert tallied == counted, last
 
 
-def test_an_import_is_counted_in_the_county_figures_in_its_transaction(personas):
+def test_an_import_is_counted_right_after_it_commits_and_read_from_the_records_till_then(
+    personas, django_capture_on_commit_callbacks
+):
     from tests.test_people_import import ID_A, ID_B, row, run, sheet
 
     t = personas.territory
@@ -314,8 +316,19 @@ def test_an_import_is_counted_in_the_county_figures_in_its_transaction(personas)
             ),
         ]
     )  # fmt: skip
-    preview, result = run(personas.county_officer, data)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        preview, result = run(personas.county_officer, data)
     assert not list(preview.errors())
+    # Committed but not yet counted: the county is counted from the records meanwhile.
+    assert TallyPending.objects.count() == 1
+    assert tallies.tallied([t.county.path]) == set()
+    assert not Tally.objects.filter(key="people.found").exists()
+    assert indicators.value("new_users_found", t.county.path, Period.year(2019)) == 2
+    assert indicators.value("community_detox_ordered", t.county.path, Period.year(2019)) == 1
+    for callback in callbacks:  # the import's commit: its people are counted
+        callback()
+    assert not TallyPending.objects.exists()
+    assert tallies.tallied([t.county.path]) == {t.county.path}
     assert indicators.value("new_users_found", t.county.path, Period.year(2019)) == 2
     assert indicators.value("community_detox_ordered", t.county.path, Period.year(2019)) == 1
     assert tallies.verify() == []
@@ -323,3 +336,23 @@ def test_an_import_is_counted_in_the_county_figures_in_its_transaction(personas)
     run(personas.county_officer, data)  # the same sheet again changes nothing
     assert sorted(Tally.objects.values_list("key", "org_path", "day", "n")) == rows_before
     assert_same_as_records([t.county.path])
+
+
+def test_a_record_changed_before_its_import_is_counted_is_counted_once(
+    personas, django_capture_on_commit_callbacks
+):
+    from tests.test_people_import import ID_A, row, run, sheet
+
+    t = personas.territory
+    data = sheet([row(1, name="甲", id_number=ID_A, unit="甲一村", **{"首次发现时间": "2020.5.1"})])
+    with django_capture_on_commit_callbacks(execute=False):
+        run(personas.county_officer, data)
+    person = Person.objects.get()
+    services.update_person(
+        actor=personas.county_officer, person=person, first_found_on=date(2020, 6, 1)
+    )
+    person.refresh_from_db()
+    assert tallies.settle() == 1
+    assert tallies.verify() == []
+    assert indicators.value("new_users_found", t.county.path, Period.month(2020, 6)) == 1
+    assert indicators.value("new_users_found", t.county.path, Period.month(2020, 5)) == 0

@@ -59,3 +59,23 @@ class TallyFacts(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}:{self.record_id}"
+
+
+class TallyPending(models.Model):
+    """Records a bulk load wrote that are still to be counted (``tallies.defer``).
+
+    While a block waits, the units on its path (and above and below) are counted
+    from the records, so that no figure is stale; ``tallies.settle`` counts it
+    right after the load commits and deletes the block in the same transaction.
+    """
+
+    source = models.CharField("来源", max_length=40)
+    org_path = OrgPathField("单位路径")
+    ids = models.JSONField("记录编号", default=list)
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "待计数记录"
+
+    def __str__(self) -> str:
+        return f"{self.source}: {len(self.ids)} @ {self.org_path}"

@@ -28,6 +28,7 @@ bulk load that bypassed the services, or a change of the rules the facts follow)
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -36,10 +37,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet, Sum
 
-from jindu.core.models import Tally, TallyFacts
+from jindu.core.models import Tally, TallyFacts, TallyPending
+
+logger = logging.getLogger(__name__)
 
 Fact = tuple[str, str, date, int]  # key, leaf path, day, n
 FactKey = tuple[str, str, date]
@@ -175,6 +178,10 @@ def refresh(source: str, ids: Iterable[int], facts: dict[int, Counted] | None = 
     wanted = sorted({int(i) for i in ids if i is not None})
     levels = _Levels()
     changed = 0
+    # Summed over every chunk and written once at the end: each tally row is
+    # updated once, not once per chunk (on PostgreSQL a row updated fifty times in
+    # one transaction leaves fifty versions behind).
+    total: Counter[FactKey] = Counter()
     for part in _chunks(wanted):
         new = spec.facts(part) if facts is None else {i: facts[i] for i in part if i in facts}
         old = {
@@ -200,7 +207,7 @@ def refresh(source: str, ids: Iterable[int], facts: dict[int, Counted] | None = 
         if not replace:
             continue
         changed += len(replace)
-        _upsert(_expand(delta, levels))
+        total.update(_expand(delta, levels))
         TallyFacts.objects.filter(source=source, record_id__in=list(replace)).delete()
         TallyFacts.objects.bulk_create(
             [
@@ -210,7 +217,74 @@ def refresh(source: str, ids: Iterable[int], facts: dict[int, Counted] | None = 
             ],
             batch_size=1000,
         )
+    _upsert(total)
     return changed
+
+
+# ------------------------------------------------------------------ bulk loads: counted after commit
+
+
+def defer(source: str, ids: Iterable[int], paths: Iterable[str]) -> TallyPending | None:
+    """For a bulk load: note in its transaction that these records are still to be
+    counted, and count them (``settle``) as soon as it commits.
+
+    Until then the units on ``paths`` (where the records may count: the load's
+    scope), their ancestors and everything below them are counted from the records
+    by the registry (``tallied`` leaves them out), so no figure is ever stale; the
+    load's own transaction stays as short as the rows it writes. A settle that does
+    not happen (the process stops) is done by the next one, or ``jindu tallies settle``.
+    """
+    wanted = sorted({int(i) for i in ids if i is not None})
+    if not wanted:
+        return None
+    where = [p for p in dict.fromkeys(paths) if p] or ["/"]
+    # Records counted before may take counts away from where they counted then.
+    for part in _chunks(wanted, 5000):
+        for stored in TallyFacts.objects.filter(source=source, record_id__in=part).values_list(
+            "facts", flat=True
+        ):
+            where.extend(leaf for _key, leaf, _day, _n in stored)
+    pending = TallyPending.objects.create(source=source, org_path=_shared(where), ids=wanted)
+    transaction.on_commit(settle)
+    return pending
+
+
+def _shared(paths: Sequence[str]) -> str:
+    """The deepest path holding every one of ``paths`` ("/" when none does)."""
+    parts = [p.strip("/").split("/") for p in paths]
+    shared: list[str] = []
+    for level in zip(*parts, strict=False):
+        if any(part != level[0] for part in level):
+            break
+        shared.append(level[0])
+    return "/" + "".join(f"{part}/" for part in shared)
+
+
+def settle() -> int:
+    """Count every deferred block (each in its own transaction); returns how many
+    records were counted. A block another process is counting is left to it."""
+    counted = 0
+    for pk in list(TallyPending.objects.order_by("pk").values_list("pk", flat=True)):
+        try:
+            with transaction.atomic():
+                block = (
+                    TallyPending.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+                )
+                if block is None:
+                    continue
+                refresh(block.source, block.ids)
+                counted += len(block.ids)
+                block.delete()
+        except Exception:  # noqa: BLE001 — the load is committed; its block waits for the next settle
+            logger.exception(
+                "tallies: counting a deferred block failed; it stays for the next settle"
+            )
+            break
+    return counted
+
+
+def pending_paths() -> list[str]:
+    return list(TallyPending.objects.values_list("org_path", flat=True).distinct())
 
 
 def refresh_within(path: str) -> Callable[[], int]:
@@ -246,6 +320,7 @@ def rebuild(
         spec = SOURCES[name]
         Tally.objects.filter(key__startswith=f"{name}.").delete()
         TallyFacts.objects.filter(source=name).delete()
+        TallyPending.objects.filter(source=name).delete()
         ids = list(spec.all_ids())
         levels = _Levels()
         totals: Counter[FactKey] = Counter()
@@ -281,7 +356,11 @@ class Difference:
 
 
 def verify(source: str | None = None) -> list[Difference]:
-    """Every tally that differs from the records' facts worked out afresh (empty when sound)."""
+    """Every tally that differs from the records' facts worked out afresh (empty when sound).
+
+    Deferred bulk loads are counted first (``settle``): until then they are not in
+    the tallies by design."""
+    settle()
     differences: list[Difference] = []
     for name in [source] if source else list(SOURCES):
         spec = SOURCES[name]
@@ -326,11 +405,17 @@ def tallied(paths: Iterable[str]) -> set[str]:
     wanted = list(dict.fromkeys(paths))
     if not wanted or _bypass.get():
         return set()
-    return set(
+    found = set(
         OrgUnit.objects.filter(path__in=wanted, level__in=TALLIED_LEVELS).values_list(
             "path", flat=True
         )
     )
+    if found:
+        # A unit a bulk load is still to be counted in (or above or below it) is
+        # counted from the records until it is.
+        for pending in pending_paths():
+            found = {p for p in found if not (p.startswith(pending) or pending.startswith(p))}
+    return found
 
 
 def sums(key: str, paths: Sequence[str], start: date | None, end: date) -> dict[str, int]:

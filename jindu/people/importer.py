@@ -608,8 +608,11 @@ class PersonImport(ImportSpec):
         counts["measures"] = len(measures) + self.created_measures
         # Everyone this import wrote, for whatever must follow in the same transaction.
         self.written_ids = [*created, *updated]
-        # The counties' tallies count them before the import commits (jindu.core.tallies).
-        tallies.refresh(self.written_ids)
+        # The counties' tallies count them right after the import commits; until then
+        # the figures of the units in the importing scope are counted from the records
+        # (jindu.core.tallies.defer), so none is stale and the import stays short.
+        scope = getattr(self.actor, "scope_path", None) or "/"
+        tallies.defer(self.written_ids, [scope])
         return counts
 
     def _update_measure_report_ins(self, writer: BulkWriter, report_ins: list[tuple]) -> None:

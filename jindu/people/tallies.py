@@ -424,6 +424,11 @@ def status_levels(path: str, day: date) -> dict[str, int]:
     return {key.removeprefix(prefix): n for key, n in levels.items() if n}
 
 
+def defer(ids: Iterable[int], paths: Iterable[str]) -> None:
+    """A bulk load's people, counted right after it commits (``jindu.core.tallies.defer``)."""
+    tallies.defer(SOURCE, ids, paths)
+
+
 def rebuild() -> int:
     """Count every person again (after a change of the policy's numbers, or a bulk load)."""
     return tallies.rebuild(SOURCE)[SOURCE]
