@@ -1,4 +1,5 @@
-"""``jindu tallies verify|rebuild``: check the indicator tallies against the records, or count again."""
+"""``jindu tallies verify|settle|rebuild``: check the indicator tallies against the records,
+count what bulk loads left pending, or count everything again."""
 
 from __future__ import annotations
 
