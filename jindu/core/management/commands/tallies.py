@@ -18,7 +18,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "action", choices=("verify", "rebuild"), help="verify 核对；rebuild 重建"
+            "action",
+            choices=("verify", "settle", "rebuild"),
+            help="verify 核对；settle 计入批量导入后待计数的记录；rebuild 重建",
         )
         parser.add_argument(
             "--source", choices=sorted(tallies.SOURCES) or None, help="只处理此来源"
@@ -27,6 +29,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         source = options["source"]
         started = time.perf_counter()
+        if options["action"] == "settle":
+            counted = tallies.settle()
+            seconds = time.perf_counter() - started
+            self.stdout.write(f"已计入待计数记录 {counted:,} 条（{seconds:.1f} 秒）")
+            return
         if options["action"] == "verify":
             differences = tallies.verify(source)
             for d in differences[:50]:
