@@ -450,3 +450,22 @@ def test_the_overdue_page_comes_in_pages_with_the_counts_of_all(client, personas
     assert "order=urgency&amp;page=2" in first.content.decode()
     grouped = client.get(reverse("people:overdue")).context["groups"]
     assert [g.village.name for g in grouped] == ["甲一村"]
+
+
+def test_rows_drawn_in_python_escape_names_and_places(client, personas):
+    # The rows of both lists are drawn by followup_views rather than by templates:
+    # what they show is escaped as a template would.
+    t = personas.territory
+    odd = '<b>"王&五"</b>'
+    under_detox(personas.cadre_a, t.grid_a, reported_days_ago=70, name=odd)
+    escaped = "&lt;b&gt;&quot;王&amp;五&quot;&lt;/b&gt;"
+    for user, url in (
+        (personas.grid_worker, reverse("people:my_people")),
+        (personas.cadre_a, reverse("people:overdue")),
+        (personas.cadre_a, reverse("people:overdue") + "?order=urgency"),
+    ):
+        client.logout()
+        sign_in(client, user)
+        body = client.get(url).content.decode()
+        assert escaped in body, url
+        assert odd not in body, url

@@ -207,22 +207,26 @@ class Row:
     measure: ListedMeasure | None = None
     status: Status | None = None
     village: ListedUnit | None = None
-    # The row's page addresses, filled by the view (``followup_views.with_links``).
+    # The row's page addresses and its markup, filled by the view
+    # (``followup_views.with_links``, ``followup_views.card_html`` …).
     links: dict[str, str] = field(default_factory=dict)
+    html: str = ""
 
+    # What the templates ask of a row, worked out once: a card or a line reads each
+    # of these several times, and Django's templates pay for every lookup.
     @property
     def under_community(self) -> bool:
         return self.state is not None
 
-    @property
+    @cached_property
     def overdue(self) -> bool:
         return bool(self.state and self.state.overdue)
 
-    @property
+    @cached_property
     def due_this_week(self) -> bool:
         return bool(self.state and self.state.due_this_week)
 
-    @property
+    @cached_property
     def needs_action(self) -> bool:
         """On the township's overdue list: an overdue task or a flag that asks for action."""
         return self.overdue or self.flags.needs_action
@@ -241,7 +245,7 @@ class Row:
             return None
         return months_between(self.person.measure_anchor, self.state.today) // 12 + 1
 
-    @property
+    @cached_property
     def year_label(self) -> str:
         year = self.year_of_measure
         return _("第%(n)d年") % {"n": year} if year else ""
@@ -249,6 +253,15 @@ class Row:
     @cached_property
     def task_lines(self) -> list[TaskLine]:
         return task_lines(self.state) if self.state is not None else []
+
+    @cached_property
+    def flag_labels(self) -> list[str]:
+        return self.flags.labels()
+
+    @property
+    def key(self) -> str:
+        """The person's id as text, for element ids (a number would be localised)."""
+        return str(self.person.pk)
 
     @property
     def status_badge(self) -> str:
@@ -509,27 +522,14 @@ def build_rows(
     for person in people:
         pk = person.pk
         measure = measures.get(pk)
-        row = Row(
-            person=person,
-            flags=flags_for(
-                person,
-                today=today,
-                policy=policy,
-                measure=measure,
-                absences=absences.get(pk, ()),
-                team_roles=team_roles.get(pk, no_roles),
-            ),
-            measure=measure,
-            status=statuses[pk],
-            village=villages.get(person.org_unit_id),
-        )
+        state = None
         if pk in community_ids:
             anchor = person.measure_anchor
             until = person.measure_until or add_months(anchor, policy.detox_term_months)
             last_test = latest.get(pk)
             summary = reports.get((pk, summary_kind))
             assessment = reports.get((pk, assessment_kind))
-            row.state = compute(
+            state = compute(
                 anchor=anchor,
                 until=until,
                 today=today,
@@ -540,6 +540,21 @@ def build_rows(
                 summary_every=policy.summary_every_months,
                 assessment_every=policy.assessment_every_months,
             )
+        row = Row(
+            person=person,
+            flags=flags_for(
+                person,
+                today=today,
+                policy=policy,
+                measure=measure,
+                absences=absences.get(pk, ()),
+                team_roles=team_roles.get(pk, no_roles),
+            ),
+            state=state,
+            measure=measure,
+            status=statuses[pk],
+            village=villages.get(person.org_unit_id),
+        )
         rows.append(row)
     rows.sort(key=Row.urgency)
     return rows
