@@ -28,6 +28,7 @@ bulk load that bypassed the services, or a change of the rules the facts follow)
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -45,7 +46,6 @@ from jindu.core.models import Tally, TallyFacts, TallyPending
 logger = logging.getLogger(__name__)
 
 Fact = tuple[str, str, date, int]  # key, leaf path, day, n
-FactKey = tuple[str, str, date]
 
 
 class Counted(NamedTuple):
@@ -121,10 +121,10 @@ class _Levels:
         return self.known
 
 
-def _expand(delta: Counter[FactKey], levels: _Levels) -> Counter[FactKey]:
+def _expand(delta: Counter[StoredKey], levels: _Levels) -> Counter[StoredKey]:
     """Leaf facts summed into each tallied unit above (and at) their leaf."""
     above = levels.tallied_above({leaf for _key, leaf, _day in delta})
-    out: Counter[FactKey] = Counter()
+    out: Counter[StoredKey] = Counter()
     for (key, leaf, day), n in delta.items():
         if n:
             for path in above[leaf]:
@@ -132,9 +132,9 @@ def _expand(delta: Counter[FactKey], levels: _Levels) -> Counter[FactKey]:
     return out
 
 
-def _upsert(rows: Counter[FactKey]) -> None:
+def _upsert(rows: Counter[StoredKey]) -> None:
     """Add ``n`` to each tally, creating it where missing (sorted: no lock-order deadlocks)."""
-    items = sorted((k, p, d, n) for (k, p, d), n in rows.items() if n)
+    items = sorted((k, p, date.fromordinal(d), n) for (k, p, d), n in rows.items() if n)
     q = connection.ops.quote_name
     table = q(Tally._meta.db_table)
     n = q("n")
@@ -152,19 +152,49 @@ def _upsert(rows: Counter[FactKey]) -> None:
             )
 
 
-def _encode(facts: Iterable[Fact]) -> list[list[Any]]:
-    # Days as ordinals: a register's facts take half the room of ISO dates.
-    return sorted([key, path, day.toordinal(), n] for key, path, day, n in facts if n)
+Stored = tuple[str, str, int, int]  # a fact as kept: key, leaf path, day ordinal, n
+StoredKey = tuple[str, str, int]
 
 
-def _decode(stored: Iterable[Sequence[Any]]) -> Iterator[Fact]:
-    for key, path, day, n in stored:
-        yield key, path, date.fromordinal(day), n
+def _encode(facts: Iterable[Fact]) -> list[Stored]:
+    # Days as ordinals: a register's facts take half the room of ISO dates. In the
+    # source's order; compared as sorted (``_same``).
+    return [(key, path, day.toordinal(), n) for key, path, day, n in facts if n]
+
+
+def _same(before: list[Stored], after: list[Stored]) -> bool:
+    return len(before) == len(after) and sorted(before) == sorted(after)
 
 
 def _chunks(ids: Sequence[int], size: int = _CHUNK) -> Iterator[Sequence[int]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
+
+
+def ids_q(field: str, ids: Sequence[int]) -> Q:
+    """``field`` among sorted ``ids``: a range when they are one block of consecutive keys
+    (a bulk load's), cheaper to build and to run than a list of thousands."""
+    if ids and ids[-1] - ids[0] + 1 == len(ids):
+        return Q(**{f"{field}__gte": ids[0], f"{field}__lte": ids[-1]})
+    return Q(**{f"{field}__in": list(ids)})
+
+
+def _insert_facts(source: str, rows: list[tuple[int, str, list[Stored]]]) -> None:
+    """TallyFacts rows in plain multi-row inserts (a bulk load writes a hundred thousand)."""
+    if not rows:
+        return
+    q = connection.ops.quote_name
+    table = q(TallyFacts._meta.db_table)
+    cols = ", ".join(q(c) for c in ("source", "record_id", "org_path", "facts"))
+    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 500):
+            part = rows[start : start + 500]
+            values = ", ".join([f"(%s, %s, %s, %s{cast})"] * len(part))
+            params: list[Any] = []
+            for record_id, path, stored in part:
+                params += [source, record_id, path, json.dumps(stored, separators=(",", ":"))]
+            cursor.execute(f"INSERT INTO {table} ({cols}) VALUES {values}", params)  # noqa: S608
 
 
 def refresh(source: str, ids: Iterable[int], facts: dict[int, Counted] | None = None) -> int:
@@ -181,43 +211,50 @@ def refresh(source: str, ids: Iterable[int], facts: dict[int, Counted] | None = 
     # Summed over every chunk and written once at the end: each tally row is
     # updated once, not once per chunk (on PostgreSQL a row updated fifty times in
     # one transaction leaves fifty versions behind).
-    total: Counter[FactKey] = Counter()
+    # Facts are summed at the lowest tallied unit above their leaf (a county) as they
+    # are read, then into the units above it once at the end.
+    lowest: dict[str, str | None] = {}
+    total: Counter[StoredKey] = Counter()
     for part in _chunks(wanted):
         new = spec.facts(part) if facts is None else {i: facts[i] for i in part if i in facts}
         old = {
-            rid: (path, stored)
+            rid: (path, [tuple(f) for f in stored])
             for rid, path, stored in TallyFacts.objects.filter(
-                source=source, record_id__in=part
+                ids_q("record_id", part), source=source
             ).values_list("record_id", "org_path", "facts")
         }
-        delta: Counter[FactKey] = Counter()
-        replace: dict[int, tuple[str, list[list[Any]]]] = {}
+        fresh = {rid: _encode(c.facts) for rid, c in new.items()}
+        leaves = {f[1] for stored in fresh.values() for f in stored}
+        leaves.update(f[1] for _path, stored in old.values() for f in stored)
+        above = levels.tallied_above(leaves - lowest.keys())
+        for leaf in leaves - lowest.keys():
+            lowest[leaf] = above[leaf][-1] if above[leaf] else None
+        replace: dict[int, tuple[str, list[Stored]]] = {}
         for record_id in part:
-            counted = new.get(record_id)
-            encoded = _encode(counted.facts) if counted else []
-            path = counted.org_path if counted else ""
+            encoded = fresh.get(record_id, [])
+            path = new[record_id].org_path if record_id in new else ""
             before_path, before = old.get(record_id, ("", []))
-            if before == encoded and (not encoded or before_path == path):
+            if before and _same(before, encoded) and before_path == path:
                 continue
-            for key, leaf, day, n in _decode(before):
-                delta[(key, leaf, day)] -= n
-            for key, leaf, day, n in _decode(encoded):
-                delta[(key, leaf, day)] += n
+            if not before and not encoded:
+                continue
+            for key, leaf, day, n in before:
+                at = lowest[leaf]
+                if at is not None:
+                    total[(key, at, day)] = total.get((key, at, day), 0) - n
+            for key, leaf, day, n in encoded:
+                at = lowest[leaf]
+                if at is not None:
+                    total[(key, at, day)] = total.get((key, at, day), 0) + n
             replace[record_id] = (path, encoded)
         if not replace:
             continue
         changed += len(replace)
-        total.update(_expand(delta, levels))
-        TallyFacts.objects.filter(source=source, record_id__in=list(replace)).delete()
-        TallyFacts.objects.bulk_create(
-            [
-                TallyFacts(source=source, record_id=rid, org_path=path, facts=encoded)
-                for rid, (path, encoded) in replace.items()
-                if encoded
-            ],
-            batch_size=1000,
-        )
-    _upsert(total)
+        gone = [rid for rid in replace if rid in old]
+        if gone:
+            TallyFacts.objects.filter(source=source, record_id__in=gone).delete()
+        _insert_facts(source, [(rid, p, enc) for rid, (p, enc) in replace.items() if enc])
+    _upsert(_expand(total, levels))
     return changed
 
 
@@ -323,21 +360,17 @@ def rebuild(
         TallyPending.objects.filter(source=name).delete()
         ids = list(spec.all_ids())
         levels = _Levels()
-        totals: Counter[FactKey] = Counter()
+        totals: Counter[StoredKey] = Counter()
         for count, part in enumerate(_chunks(ids), start=1):
             rows = []
-            leaf: Counter[FactKey] = Counter()
+            leaf: Counter[StoredKey] = Counter()
             for record_id, (org_path, facts) in spec.facts(part).items():
                 encoded = _encode(facts)
                 if encoded:
-                    rows.append(
-                        TallyFacts(
-                            source=name, record_id=record_id, org_path=org_path, facts=encoded
-                        )
-                    )
-                for key, path, day, n in facts:
+                    rows.append((record_id, org_path, encoded))
+                for key, path, day, n in encoded:
                     leaf[(key, path, day)] += n
-            TallyFacts.objects.bulk_create(rows, batch_size=1000)
+            _insert_facts(name, rows)
             totals.update(_expand(leaf, levels))
             if progress:
                 progress(min(count * _CHUNK, len(ids)), len(ids))
@@ -365,22 +398,26 @@ def verify(source: str | None = None) -> list[Difference]:
     for name in [source] if source else list(SOURCES):
         spec = SOURCES[name]
         levels = _Levels()
-        expected: Counter[FactKey] = Counter()
+        expected: Counter[StoredKey] = Counter()
         for part in _chunks(list(spec.all_ids())):
-            leaf: Counter[FactKey] = Counter()
+            leaf: Counter[StoredKey] = Counter()
             for _org_path, facts in spec.facts(part).values():
                 for key, path, day, n in facts:
-                    leaf[(key, path, day)] += n
+                    leaf[(key, path, day.toordinal())] += n
             expected.update(_expand(leaf, levels))
-        found: Counter[FactKey] = Counter()
+        found: Counter[StoredKey] = Counter()
         for key, path, day, n in Tally.objects.filter(key__startswith=f"{name}.").values_list(
             "key", "org_path", "day", "n"
         ):
-            found[(key, path, day)] += n
+            found[(key, path, day.toordinal())] += n
         for fact_key in sorted(set(expected) | set(found)):
             if expected[fact_key] != found[fact_key]:
                 key, path, day = fact_key
-                differences.append(Difference(key, path, day, expected[fact_key], found[fact_key]))
+                differences.append(
+                    Difference(
+                        key, path, date.fromordinal(day), expected[fact_key], found[fact_key]
+                    )
+                )
     return differences
 
 
