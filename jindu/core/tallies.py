@@ -277,9 +277,9 @@ def defer(source: str, ids: Iterable[int], paths: Iterable[str]) -> TallyPending
     where = [p for p in dict.fromkeys(paths) if p] or ["/"]
     # Records counted before may take counts away from where they counted then.
     for part in _chunks(wanted, 5000):
-        for stored in TallyFacts.objects.filter(source=source, record_id__in=part).values_list(
-            "facts", flat=True
-        ):
+        for stored in TallyFacts.objects.filter(
+            ids_q("record_id", part), source=source
+        ).values_list("facts", flat=True):
             where.extend(leaf for _key, leaf, _day, _n in stored)
     pending = TallyPending.objects.create(source=source, org_path=_shared(where), ids=wanted)
     transaction.on_commit(settle)
