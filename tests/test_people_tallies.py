@@ -356,3 +356,25 @@ def test_a_record_changed_before_its_import_is_counted_is_counted_once(
     assert tallies.verify() == []
     assert indicators.value("new_users_found", t.county.path, Period.month(2020, 6)) == 1
     assert indicators.value("new_users_found", t.county.path, Period.month(2020, 5)) == 0
+
+
+def test_the_tallies_command_verifies_settles_and_rebuilds(personas):
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    t, actor = personas.territory, personas.county_officer
+    make_person(actor, t.village_a, first_found_on=date(2024, 3, 1))
+    out = io.StringIO()
+    call_command("tallies", "verify", stdout=out)
+    assert "一致" in out.getvalue()
+    # A tally edited behind the services' back is found, and a rebuild puts it right.
+    Tally.objects.filter(key="people.found", org_path=t.county.path).update(n=5)
+    with pytest.raises(CommandError, match="不符"):
+        call_command("tallies", "verify", stdout=io.StringIO())
+    call_command("tallies", "rebuild", stdout=io.StringIO(), stderr=io.StringIO())
+    assert indicators.value("new_users_found", t.county.path, Period.year(2024)) == 1
+    out = io.StringIO()
+    call_command("tallies", "settle", stdout=out)
+    assert "0" in out.getvalue()
