@@ -4,7 +4,7 @@ What is due and overdue is computed here at query time from dates, never
 stored. A list is built in a fixed number of queries whatever its length:
 
 1. the people, with the dated facts on ``Person`` (their running community
-   measure's kind, anchor and end);
+   measure's kind, anchor and end) and their unit and the unit above it;
 2. those measures' own rows (counts of evaded and refused tests, report-in);
 3. the tests since each measure's anchor inside a recent window that holds the
    current and the previous test period, newest first; a result is decrypted
@@ -44,7 +44,6 @@ from django.utils.translation import gettext as _
 from jindu.core import crypto
 from jindu.core.roles import Role
 from jindu.orgs.division import Level
-from jindu.orgs.models import OrgUnit
 from jindu.people.dates import add_months
 from jindu.people.models import (
     Absence,
@@ -433,18 +432,31 @@ def _latest_reports(people: Any, today: date) -> dict[tuple[int, str], date]:
     return {(pid, kind): last for pid, kind, last in rows}
 
 
-def _units(ids: set[int]) -> tuple[dict[int, ListedUnit], dict[int, ListedUnit | None]]:
-    """Each unit once (a township's few dozen), not once per person as a join would;
-    with the village (community) each counts under: the unit, or a grid's parent."""
+# Each person's unit and the unit above it, read beside the person (a unit's
+# columns cost less in the same query than a second query for them).
+UNIT_FIELDS = (
+    "org_unit__name",
+    "org_unit__level",
+    "org_unit__parent_id",
+    "org_unit__parent__name",
+    "org_unit__parent__level",
+    "org_unit__parent__parent_id",
+)
+
+
+def _units(
+    values: list[tuple[Any, ...]],
+) -> tuple[dict[int, ListedUnit], dict[int, ListedUnit | None]]:
+    """Each person's unit once, and the village (community) it counts under: the
+    unit, or a grid's parent."""
     units: dict[int, ListedUnit] = {}
     villages: dict[int, ListedUnit | None] = {}
-    for pk, name, level, parent_id, parent_name, parent_level, grandparent_id in (
-        OrgUnit.objects.filter(pk__in=ids)
-        .order_by()
-        .values_list(
-            "id", "name", "level", "parent_id", "parent__name", "parent__level", "parent__parent_id"
-        )
-    ):
+    at = len(ROW_FIELDS)
+    for v in values:
+        pk = v[4]
+        if pk in units:
+            continue
+        name, level, parent_id, parent_name, parent_level, grandparent_id = v[at : at + 6]
         unit = units[pk] = ListedUnit(pk, name, level, parent_id)
         if level == Level.GRID and parent_id:
             villages[pk] = ListedUnit(parent_id, parent_name, parent_level, grandparent_id)
@@ -462,11 +474,12 @@ def build_rows(
     model instances: building hundreds of model instances cost a list more than
     its queries did.
     """
-    values = list(people_qs.order_by().values_list(*ROW_FIELDS))
+    values = list(people_qs.order_by().values_list(*ROW_FIELDS, *UNIT_FIELDS))
     if not values:
         return []
-    units, villages = _units({v[4] for v in values})
-    people = [ListedPerson(v, units.get(v[4])) for v in values]
+    units, villages = _units(values)
+    at = len(ROW_FIELDS)
+    people = [ListedPerson(v[:at], units[v[4]]) for v in values]
     policy = policy or FollowUpPolicy.current()
     intervals = [int(i) for i in (policy.test_intervals or [1, 2, 3])]
     abstinence_years = policy.abstinence_years
