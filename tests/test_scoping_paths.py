@@ -73,3 +73,13 @@ def test_the_scoped_tables_subtree_query_is_one_indexed_search_for_a_user(person
     else:
         assert "SEARCH orgs_department USING" in plan, plan
         assert "org_path>? AND org_path<?" in plan, plan
+
+
+def test_common_ancestor_of_paths():
+    from jindu.core.paths import common_ancestor
+
+    assert common_ancestor(["/1/7/42/", "/1/7/43/"]) == "/1/7/"
+    assert common_ancestor(["/1/7/42/", "/1/7/42/9/"]) == "/1/7/42/"
+    assert common_ancestor(["/1/7/", "/2/"]) == "/"
+    assert common_ancestor(["/1/17/", "/1/7/"]) == "/1/"
+    assert common_ancestor([]) == "/"

@@ -8,6 +8,8 @@ on SQLite it becomes a range over the binary-collated index; on PostgreSQL a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import models
 from django.db.models import Lookup
 
@@ -51,6 +53,17 @@ class Subtree(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         escaped = self._prefix().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return f"{lhs} LIKE %s", [*lhs_params, escaped + "%"]
+
+
+def common_ancestor(paths: Sequence[str]) -> str:
+    """The deepest path holding every one of ``paths`` ("/" when they share none)."""
+    parts = [p.strip("/").split("/") for p in paths]
+    shared: list[str] = []
+    for level in zip(*parts, strict=False):
+        if any(part != level[0] for part in level):
+            break
+        shared.append(level[0])
+    return "/" + "".join(f"{part}/" for part in shared)
 
 
 def path_index(model_name: str, field: str = "org_path") -> models.Index:

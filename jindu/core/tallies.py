@@ -42,6 +42,7 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet, Sum
 
 from jindu.core.models import Tally, TallyFacts, TallyPending
+from jindu.core.paths import common_ancestor
 
 logger = logging.getLogger(__name__)
 
@@ -281,20 +282,11 @@ def defer(source: str, ids: Iterable[int], paths: Iterable[str]) -> TallyPending
             ids_q("record_id", part), source=source
         ).values_list("facts", flat=True):
             where.extend(leaf for _key, leaf, _day, _n in stored)
-    pending = TallyPending.objects.create(source=source, org_path=_shared(where), ids=wanted)
+    pending = TallyPending.objects.create(
+        source=source, org_path=common_ancestor(where), ids=wanted
+    )
     transaction.on_commit(settle)
     return pending
-
-
-def _shared(paths: Sequence[str]) -> str:
-    """The deepest path holding every one of ``paths`` ("/" when none does)."""
-    parts = [p.strip("/").split("/") for p in paths]
-    shared: list[str] = []
-    for level in zip(*parts, strict=False):
-        if any(part != level[0] for part in level):
-            break
-        shared.append(level[0])
-    return "/" + "".join(f"{part}/" for part in shared)
 
 
 def settle() -> int:

@@ -20,6 +20,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from jindu.core.indicators import Indicator, Number, Period, register
+from jindu.core.paths import common_ancestor
 from jindu.enforcement.models import (
     AssetConfiscation,
     Case,
@@ -38,17 +39,6 @@ HEROIN = "heroin"
 METH = "methamphetamine"
 
 
-def _shared_path(paths: Sequence[str]) -> str:
-    """The deepest path holding all of ``paths`` ("/" when they share none)."""
-    parts = [p.strip("/").split("/") for p in paths]
-    shared: list[str] = []
-    for level in zip(*parts, strict=False):
-        if any(part != level[0] for part in level):
-            break
-        shared.append(level[0])
-    return "/" + "".join(f"{part}/" for part in shared)
-
-
 def _within(paths: Sequence[str]) -> Q:
     """Rows within any of ``paths``: those under their shared ancestor where they have
     one (the townships of a county); rows of it outside every asked path are left out
@@ -60,7 +50,7 @@ def _within(paths: Sequence[str]) -> Q:
     test it cannot serve from that index, so it keeps to the date index, which holds
     the path as well (20 ms).
     """
-    shared = _shared_path(paths)
+    shared = common_ancestor(paths)
     if shared != "/":
         return Q(org_path__startswith=shared)
     return reduce(or_, (Q(org_path__subtree=p) for p in paths))

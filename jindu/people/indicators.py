@@ -37,6 +37,7 @@ from django.utils import timezone
 
 from jindu.core import indicators, tallies
 from jindu.core.indicators import Indicator, Number, Period, rate, register
+from jindu.core.paths import common_ancestor
 from jindu.people import abstinence
 from jindu.people.models import (
     FollowUpPolicy,
@@ -57,18 +58,6 @@ COMMUNITY_KINDS = (Measure.Kind.COMMUNITY_DETOX, Measure.Kind.COMMUNITY_REHAB)
 
 
 # ------------------------------------------------------------------ shared pieces
-
-
-def common_ancestor(paths: Sequence[str]) -> str:
-    """The deepest path holding every one of ``paths`` ("/" if none does)."""
-    first = paths[0].strip("/").split("/")
-    shared = len(first)
-    for path in paths[1:]:
-        parts = path.strip("/").split("/")
-        shared = min(shared, len(parts))
-        while shared and parts[:shared] != first[:shared]:
-            shared -= 1
-    return "/" + "".join(f"{part}/" for part in first[:shared])
 
 
 def _within(field: str, paths: Sequence[str]) -> Q:
