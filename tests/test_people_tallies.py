@@ -378,3 +378,15 @@ def test_the_tallies_command_verifies_settles_and_rebuilds(personas):
     out = io.StringIO()
     call_command("tallies", "settle", stdout=out)
     assert "0" in out.getvalue()
+
+
+def test_the_overdue_test_count_is_the_worklists_own(personas):
+    from jindu.people.schedule import Task
+    from jindu.people.worklist import build_rows, tests_overdue
+
+    build_register(personas, seed=17, count=30)
+    today = timezone.localdate()
+    people = Person.objects.all()
+    rows = build_rows(people, today)
+    listed = {r.person.pk for r in rows if r.state and r.state.tasks[Task.TEST].overdue}
+    assert listed and {pk for pk, _path in tests_overdue(people, today)} == listed

@@ -376,18 +376,15 @@ def _present(paths: Sequence[str], today: date) -> QuerySet:
 @_tallied(_state_today("people.test_overdue"))
 def tests_overdue_many(paths: Sequence[str], period: Period) -> Values:
     """People under a community measure whose drug test is overdue today (尿检逾期)."""
-    from jindu.people.schedule import Task
-    from jindu.people.worklist import build_rows
+    from jindu.people.worklist import tests_overdue
 
     today = _today_in(period)
     if today is None or not paths:
         return dict.fromkeys(paths)
     counts = dict.fromkeys(paths, 0)
-    for row in build_rows(_present(paths, today), today):
-        if row.state is None or not row.state.tasks[Task.TEST].overdue:
-            continue
+    for _pk, path in tests_overdue(_present(paths, today), today):
         for asked in paths:
-            if row.person.org_path.startswith(asked):
+            if path.startswith(asked):
                 counts[asked] += 1
     return dict(counts)
 

@@ -465,6 +465,55 @@ def _units(
     return units, villages
 
 
+def _running_measures(community: QuerySet, today: date) -> dict[int, ListedMeasure]:
+    """Each person's community measure running today (for its counts of evaded and
+    refused tests, which say whether its tests need decrypting)."""
+    measures: dict[int, ListedMeasure] = {}
+    # The kind is checked here rather than in SQL: a person has a few measures,
+    # and a filter on the kind tempts the planner into scanning every open one.
+    for m in (
+        Measure.objects.filter(person__in=community)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
+        .order_by("person_id", "decision_date", "id")
+        .values_list(*MEASURE_FIELDS)
+    ):
+        if m[2] in SCHEDULED_KINDS:
+            measures[m[1]] = ListedMeasure(*m)
+    return measures
+
+
+def tests_overdue(
+    people_qs: QuerySet[Person], today: date, policy: FollowUpPolicy | None = None
+) -> list[tuple[int, str]]:
+    """(id, org path) of those of ``people_qs`` under a community measure today whose
+    drug test is overdue: ``build_rows``'s test schedule alone, without the flags,
+    visits, absences and teams a list shows (three queries)."""
+    policy = policy or FollowUpPolicy.current()
+    intervals = [int(i) for i in (policy.test_intervals or [1, 2, 3])]
+    community = people_qs.filter(under_community_q(today)).order_by()
+    people = list(community.values_list("pk", "org_path", "measure_anchor", "measure_until"))
+    if not people:
+        return []
+    ids = community.values("pk")
+    anchors = {pk: anchor for pk, _path, anchor, _until in people}
+    latest = _latest_tests(ids, _running_measures(ids, today), anchors, today, intervals)
+    overdue = []
+    for pk, path, anchor, until in people:
+        last = latest.get(pk)
+        state = compute(
+            anchor=anchor,
+            until=until or add_months(anchor, policy.detox_term_months),
+            today=today,
+            test_dates=[last] if last else [],
+            intervals=intervals,
+            summary_every=policy.summary_every_months,
+            assessment_every=policy.assessment_every_months,
+        )
+        if state.tasks[Task.TEST].overdue:
+            overdue.append((pk, path))
+    return overdue
+
+
 def build_rows(
     people_qs: QuerySet[Person], today: date, policy: FollowUpPolicy | None = None
 ) -> list[Row]:
@@ -496,18 +545,7 @@ def build_rows(
     everyone = people_qs.order_by().values("pk")
     community = people_qs.filter(under_community_q(today)).order_by().values("pk")
 
-    measures: dict[int, ListedMeasure] = {}
-    if community_ids:
-        # The kind is checked here rather than in SQL: a person has a few measures,
-        # and a filter on the kind tempts the planner into scanning every open one.
-        for m in (
-            Measure.objects.filter(person__in=community)
-            .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
-            .order_by("person_id", "decision_date", "id")
-            .values_list(*MEASURE_FIELDS)
-        ):
-            if m[2] in SCHEDULED_KINDS:
-                measures[m[1]] = ListedMeasure(*m)
+    measures = _running_measures(community, today) if community_ids else {}
     anchors = {p.pk: p.measure_anchor for p in people if p.pk in community_ids}
     latest = _latest_tests(community, measures, anchors, today, intervals) if anchors else {}
     reports = _latest_reports(community, today) if anchors else {}
