@@ -473,6 +473,24 @@ def _check_correction(actor: Any, record: DrugTest | Visit, reason: str) -> str:
     return reason[:200]
 
 
+def _audited_deletion(
+    actor: Any, record: DrugTest | Visit, fields: Any, reason: str
+) -> tuple[Person, Any]:
+    """Lock the person, then the record (``record_test``'s order), check the deletion and
+    write its audit row (before the delete: Django clears the id when it deletes)."""
+    person = Person.objects.select_for_update().get(pk=record.person_id)
+    record = type(record).objects.select_for_update().get(pk=record.pk)
+    reason = _check_correction(actor, record, reason)
+    record_change(
+        actor=actor,
+        action=Action.RECORD_DELETED,
+        obj=record,
+        before=snapshot(record, fields),
+        extra={"reason": reason, "person_id": person.pk},
+    )
+    return person, record
+
+
 @transaction.atomic
 def delete_test(*, actor: Any, test: DrugTest, reason: str) -> None:
     """Delete a drug test recorded by mistake (删除误录记录).
@@ -491,16 +509,7 @@ def delete_test(*, actor: Any, test: DrugTest, reason: str) -> None:
     (last contact, start of abstinence) and the tallies follow (``refresh_facts``).
     Raises ``PermissionDenied`` or ``ValidationError`` (on ``reason``).
     """
-    person = Person.objects.select_for_update().get(pk=test.person_id)
-    test = DrugTest.objects.select_for_update().get(pk=test.pk)
-    reason = _check_correction(actor, test, reason)
-    record_change(
-        actor=actor,
-        action=Action.RECORD_DELETED,
-        obj=test,
-        before=snapshot(test, TEST_FIELDS),
-        extra={"reason": reason, "person_id": person.pk},
-    )
+    person, test = _audited_deletion(actor, test, TEST_FIELDS, reason)
     result, measure_id = test.result, test.measure_id
     test.delete()
     if measure_id is not None and result in (DrugTest.Result.EVADED, DrugTest.Result.REFUSED):
@@ -521,16 +530,7 @@ def delete_visit(*, actor: Any, visit: Visit, reason: str) -> None:
     ``REASON_MIN_CHARS`` characters. Audited as RECORD_DELETED with the summary
     masked; the person's last contact and the tallies follow.
     """
-    person = Person.objects.select_for_update().get(pk=visit.person_id)
-    visit = Visit.objects.select_for_update().get(pk=visit.pk)
-    reason = _check_correction(actor, visit, reason)
-    record_change(
-        actor=actor,
-        action=Action.RECORD_DELETED,
-        obj=visit,
-        before=snapshot(visit, VISIT_FIELDS),
-        extra={"reason": reason, "person_id": person.pk},
-    )
+    person, visit = _audited_deletion(actor, visit, VISIT_FIELDS, reason)
     visit.delete()
     refresh_facts(person)
 
