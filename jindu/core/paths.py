@@ -55,6 +55,12 @@ class Subtree(Lookup):
         return f"{lhs} LIKE %s", [*lhs_params, escaped + "%"]
 
 
+def ancestor_paths(path: str) -> list[str]:
+    """Every path from the root down to ``path`` itself (``/1/7/`` → ``/1/``, ``/1/7/``)."""
+    parts = [p for p in path.strip("/").split("/") if p]
+    return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
+
+
 def common_ancestor(paths: Sequence[str]) -> str:
     """The deepest path holding every one of ``paths`` ("/" when they share none)."""
     parts = [p.strip("/").split("/") for p in paths]

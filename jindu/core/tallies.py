@@ -30,19 +30,19 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet, Sum
 
 from jindu.core.models import Tally, TallyFacts, TallyPending
-from jindu.core.paths import common_ancestor
+from jindu.core.paths import ancestor_paths, common_ancestor
 
 logger = logging.getLogger(__name__)
 
@@ -92,11 +92,6 @@ def register_source(source: Source) -> Source:
 # ------------------------------------------------------------------ where facts are added
 
 
-def _ancestors(path: str) -> list[str]:
-    parts = path.strip("/").split("/")
-    return ["/" + "".join(f"{p}/" for p in parts[: i + 1]) for i in range(len(parts))]
-
-
 class _Levels:
     """Which prefixes of the paths met are tallied units (one query per batch of new paths)."""
 
@@ -108,7 +103,7 @@ class _Levels:
 
         new = {leaf for leaf in leaves if leaf not in self.known}
         if new:
-            prefixes = {p for leaf in new for p in _ancestors(leaf)}
+            prefixes = {p for leaf in new for p in ancestor_paths(leaf)}
             tallied: set[str] = set()
             ordered = sorted(prefixes)
             for start in range(0, len(ordered), 500):
@@ -118,7 +113,7 @@ class _Levels:
                     ).values_list("path", flat=True)
                 )
             for leaf in new:
-                self.known[leaf] = [p for p in _ancestors(leaf) if p in tallied]
+                self.known[leaf] = [p for p in ancestor_paths(leaf) if p in tallied]
         return self.known
 
 
@@ -465,22 +460,15 @@ def sums(key: str, paths: Sequence[str], start: date | None, end: date) -> dict[
 
 def levels_on(key: str, paths: Sequence[str], day: date) -> dict[str, int]:
     """The level of a state key on ``day`` for each path (everything up to and on that day)."""
-    from datetime import timedelta
-
     return sums(key, paths, None, day + timedelta(days=1))
 
 
 def levels_by_key(keys: Sequence[str], path: str, day: date) -> dict[str, int]:
     """Several state keys at one path on ``day`` (one query)."""
-    from datetime import timedelta
-
     rows = (
         Tally.objects.filter(key__in=list(keys), org_path=path, day__lt=day + timedelta(days=1))
         .order_by()
         .values_list("key")
         .annotate(total=Sum("n"))
     )
-    result: dict[str, int] = defaultdict(int)
-    for key, total in rows:
-        result[key] = int(total or 0)
-    return dict(result)
+    return {key: int(total or 0) for key, total in rows}

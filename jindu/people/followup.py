@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from jindu.audit.actions import Action
 from jindu.audit.services import record_change, snapshot
+from jindu.core.paths import ancestor_paths
 from jindu.core.roles import Perm
 from jindu.notifications.models import Notification
 from jindu.notifications.services import notify
@@ -75,11 +76,6 @@ def _check_day(person: Person, day: date | None, field: str, label: str) -> None
         )
 
 
-def _ancestor_paths(path: str) -> list[str]:
-    parts = [p for p in path.strip("/").split("/") if p]
-    return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
-
-
 def responsible_users(person: Person) -> list[Any]:
     """Who hears about a person: team members with accounts and the township's managers.
 
@@ -91,7 +87,7 @@ def responsible_users(person: Person) -> list[Any]:
     from jindu.core.roles import Perm, Role, roles_with
     from jindu.orgs.division import Level
 
-    ancestors = _ancestor_paths(person.org_path)
+    ancestors = ancestor_paths(person.org_path)
     readers = [role.value for role in roles_with(Perm.PERSONAL_DATA)]
     team_ids = TeamMember.objects.filter(
         person=person, left_on__isnull=True, user__isnull=False

@@ -126,5 +126,9 @@ def parse(raw: object, *, today: date | None = None) -> IdNumber:
     return IdNumber(value=value, birth_date=born, sex=sex, converted_from_15=converted)
 
 
+# Under this age on a day, a person was a minor that day (未成年人).
+MINOR_AGE = 18
+
+
 def age_on(birth_date: date, on: date) -> int:
     return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))

@@ -39,6 +39,7 @@ from jindu.core import indicators, tallies
 from jindu.core.indicators import Indicator, Number, Period, rate, register
 from jindu.core.paths import common_ancestor
 from jindu.people import abstinence
+from jindu.people.idnumber import MINOR_AGE, age_on
 from jindu.people.models import (
     FollowUpPolicy,
     Measure,
@@ -53,7 +54,6 @@ from jindu.people.tallies import decided_key
 AREA = "rehab"
 TAGS = frozenset({"people"})
 Values = dict[str, Number | None]
-MINOR_AGE = 18
 COMMUNITY_KINDS = (Measure.Kind.COMMUNITY_DETOX, Measure.Kind.COMMUNITY_REHAB)
 
 
@@ -255,10 +255,6 @@ def execution_rate_many(paths: Sequence[str], period: Period) -> Values:
     return {p: rate(reported[p], ordered[p]) for p in paths}
 
 
-def _age_on(birth: date, day: date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-
-
 def minors_found_many(
     paths: Sequence[str], period: Period
 ) -> tuple[dict[str, int], dict[str, int]]:
@@ -285,7 +281,7 @@ def minors_found_many(
         .distinct()
     )
     for _pk, path, birth, day in rows:
-        minor = _age_on(birth, day) < MINOR_AGE
+        minor = age_on(birth, day) < MINOR_AGE
         for asked in paths:
             if path.startswith(asked):
                 found[asked] += 1

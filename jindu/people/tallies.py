@@ -37,6 +37,7 @@ from django.db.models import Q, QuerySet
 from jindu.core import tallies
 from jindu.core.tallies import EPOCH, Counted, Fact, Source, ids_q
 from jindu.people.dates import add_months, add_years
+from jindu.people.idnumber import MINOR_AGE, age_on
 from jindu.people.models import (
     DrugTest,
     FollowUpPolicy,
@@ -49,7 +50,6 @@ from jindu.people.schedule import Cadence, Task, _intervals
 from jindu.people.status import COMMUNITY_KINDS, KIND_STATUS, Status
 
 SOURCE = "people"
-MINOR_AGE = 18
 ONE_DAY = timedelta(days=1)
 COUNTING = frozenset({DrugTest.Result.NEGATIVE.value, DrugTest.Result.POSITIVE.value})
 PERSON_FIELDS = (
@@ -188,7 +188,7 @@ def person_facts(p: PersonFacts, rules: Rules) -> list[Fact]:
         path = p.responsible_on(p.first_found_on)
         if path is not None:
             facts.append(("people.found", path, p.first_found_on, 1))
-            if _age_on(p.birth_date, p.first_found_on) < MINOR_AGE:
+            if age_on(p.birth_date, p.first_found_on) < MINOR_AGE:
                 facts.append(("people.found_minor", path, p.first_found_on, 1))
     for m in p.measures:
         path = p.responsible_on(m.decision_date)
@@ -201,10 +201,6 @@ def person_facts(p: PersonFacts, rules: Rules) -> list[Fact]:
     facts.extend(_community_facts(p, rules))
     facts.extend(_abstinent_facts(p, rules))
     return facts
-
-
-def _age_on(birth: date, day: date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def _status_facts(p: PersonFacts, rules: Rules) -> list[Fact]:

@@ -149,8 +149,8 @@ def assignable_users(actor: Any, finding: Finding) -> list[Any]:
     """Users who could follow a finding up: active, holding a writing role, whose
     scope holds the unit, and (for a department reporter) of its department."""
     from jindu.accounts.models import User
+    from jindu.core.paths import ancestor_paths
     from jindu.core.roles import ADMIN_ROLES, Perm, roles_with
-    from jindu.regulation.selectors import ancestor_paths
 
     writers = [role.value for role in roles_with(Perm.RECORD_WRITE)]
     users = (
@@ -213,7 +213,7 @@ def assign_finding(
         recipients = [user]
     else:
         from jindu.accounts.models import User
-        from jindu.regulation.selectors import ancestor_paths
+        from jindu.core.paths import ancestor_paths
 
         recipients = list(
             User.objects.filter(

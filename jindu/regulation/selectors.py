@@ -24,6 +24,7 @@ from django.db.models import (
 from django.http import Http404
 
 from jindu.codes import registry
+from jindu.core.paths import ancestor_paths
 from jindu.orgs.division import Level
 from jindu.orgs.models import OrgUnit
 from jindu.regulation.models import (
@@ -411,11 +412,6 @@ def summary_by_kind(findings: QuerySet[Finding]) -> list[KindSummary]:
 
 
 # ------------------------------------------------------------------ campaigns
-
-
-def ancestor_paths(path: str) -> list[str]:
-    parts = [p for p in path.strip("/").split("/") if p]
-    return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
 
 
 def campaigns_for(user: Any) -> QuerySet[Campaign]:
