@@ -20,45 +20,15 @@ note (targets: 300 ms for a whole dashboard, 30 ms for one indicator).
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+import _register
+from _register import add_register_options, median_ms, open_register
+
 VAR = Path("/tmp/jindu-bench-dashboards")
-ENV = {
-    "JINDU_SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-    "JINDU_DATA_KEY": "bench-only-data-key-0123456789",
-    "JINDU_VAR_DIR": str(VAR),
-    "JINDU_ALLOWED_HOSTS": "testserver",
-    "DJANGO_SETTINGS_MODULE": "jindu.settings",
-}
-
-
-CPU: list[float] = []  # the CPU time of the last _median_ms's runs (median), ms
-
-
-def _median_ms(func: Callable[[], Any], runs: int) -> tuple[float, Any]:
-    result = func()  # warm-up: the first call fills the database's page cache
-    times, cpu = [], []
-    for _ in range(runs):
-        started, started_cpu = time.perf_counter(), time.process_time()
-        result = func()
-        times.append((time.perf_counter() - started) * 1000)
-        cpu.append((time.process_time() - started_cpu) * 1000)
-    CPU[:] = [statistics.median(cpu)]
-    return statistics.median(times), result
-
-
-def build(env: dict[str, str], persons: int) -> None:
-    print(f"building the register: jindu seed --persons {persons:,} …", flush=True)
-    for command in (["migrate", "--noinput", "-v", "0"], ["seed", "--persons", str(persons)]):
-        subprocess.run([sys.executable, "-m", "jindu.cli", *command], cwd=REPO, env=env, check=True)
 
 
 def _user(username: str, unit: Any, role: str) -> Any:
@@ -117,9 +87,9 @@ def measure(runs: int) -> None:
         ("big screen panel (county)", views.screen_panel, office, {}, runs),
         (f"province root dashboard ({root.name})", views.county, provincial, {}, runs),
     ):
-        ms, response = _median_ms(_page(view, user, "/dashboards/", **kwargs), times)
+        ms, response = median_ms(_page(view, user, "/dashboards/", **kwargs), times)
         print(
-            f"  {label:<40}{ms:10.1f}   (CPU {CPU[0]:.1f} ms; {len(response.content):,} bytes)",
+            f"  {label:<40}{ms:10.1f}   (CPU {_register.CPU[0]:.1f} ms; {len(response.content):,} bytes)",
             flush=True,
         )
 
@@ -143,7 +113,7 @@ def measure(runs: int) -> None:
         ("teams_complete_rate", this_year),
     ):
         for name, unit in (("township", township), ("county", county), ("province", root)):
-            ms, value = _median_ms(
+            ms, value = median_ms(
                 lambda k=key, u=unit, p=when: indicators.value(k, u.path, p), runs
             )
             line = f"  {key:<22}{when.label:<12}{name:<10}{ms:9.1f}   = {value}"
@@ -167,10 +137,10 @@ def measure(runs: int) -> None:
         )
         return sum(n for path, y, n in rows if y == year and path.startswith(township.path))
 
-    registry_ms, registry_value = _median_ms(
+    registry_ms, registry_value = median_ms(
         lambda: indicators.value("new_users_found", township.path, period), runs
     )
-    naive_ms, naive_value = _median_ms(naive, runs)
+    naive_ms, naive_value = median_ms(naive, runs)
     print(
         f"\nnew users found, {township.name}, {period.label}:"
         f"\n  registry {registry_ms:10.1f} ms  = {registry_value}"
@@ -182,30 +152,9 @@ def measure(runs: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--persons", type=int, default=100_000)
-    parser.add_argument("--sqlite", help="an existing seeded SQLite database")
-    parser.add_argument("--postgres", help="a PostgreSQL database URL")
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--rebuild", action="store_true")
+    add_register_options(parser, "an existing seeded SQLite database")
     args = parser.parse_args()
-    env = dict(os.environ, **ENV)
-    if args.sqlite:
-        env["JINDU_DATABASE_URL"] = f"sqlite:///{Path(args.sqlite).resolve()}"
-    elif args.postgres:
-        env["JINDU_DATABASE_URL"] = args.postgres
-    else:
-        VAR.mkdir(parents=True, exist_ok=True)
-        database = VAR / f"dashboards-{args.persons}.sqlite3"
-        if args.rebuild and database.exists():
-            database.unlink()
-        env["JINDU_DATABASE_URL"] = f"sqlite:///{database}"
-        if not database.exists():
-            build(env, args.persons)
-    os.environ.update(env)
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
+    open_register(args, VAR, "dashboards")
     from django.conf import settings
     from django.test.utils import override_settings
 

@@ -21,52 +21,14 @@ closing note (target: well under 30 ms for one unit and period).
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import subprocess
-import sys
-import time
 from pathlib import Path
-from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+from _register import add_register_options, median_ms, open_register
+
 VAR = Path("/tmp/jindu-bench-targets")
-ENV = {
-    "JINDU_SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
-    "JINDU_DATA_KEY": "bench-only-data-key-0123456789",
-    "JINDU_VAR_DIR": str(VAR),
-    "JINDU_ALLOWED_HOSTS": "testserver",
-    "DJANGO_SETTINGS_MODULE": "jindu.settings",
-}
 DAILY = ("tests_overdue", "lost_control", "teams_complete_rate")
 # Person by person over a whole province (a worklist, abstinence's windows): minutes.
 SLOW_AT_PROVINCE = ("tests_overdue", "abstinent_3y", "abstinent_3y_growth")
-
-
-def _median_ms(func: Any, runs: int) -> tuple[float, Any]:
-    func()  # warm-up
-    times, result = [], None
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = func()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), result
-
-
-def build(env: dict[str, str], persons: int) -> None:
-    print(f"building the register: jindu seed --persons {persons:,} …", flush=True)
-    subprocess.run(
-        [sys.executable, "-m", "jindu.cli", "migrate", "--noinput", "-v", "0"],
-        cwd=REPO,
-        env=env,
-        check=True,
-    )
-    subprocess.run(
-        [sys.executable, "-m", "jindu.cli", "seed", "--persons", str(persons)],
-        cwd=REPO,
-        env=env,
-        check=True,
-    )
 
 
 def _tables() -> set[str]:
@@ -103,7 +65,7 @@ def measure(runs: int) -> None:
             if name == "province" and key in SLOW_AT_PROVINCE:
                 cells.append("skipped")
                 continue
-            ms, _value = _median_ms(
+            ms, _value = median_ms(
                 lambda u=unit, k=key, p=period: indicators.value(k, u.path, p), runs
             )
             cells.append(f"{ms:.1f}")
@@ -116,8 +78,8 @@ def measure(runs: int) -> None:
         if key == "minors_share" and "enforcement_suspect" not in tables:
             continue
         period = this_year if key in DAILY else last_year
-        ms, _v = _median_ms(lambda k=key, p=period: indicators.by_units(k, paths, p), runs)
-        one, _v = _median_ms(
+        ms, _v = median_ms(lambda k=key, p=period: indicators.by_units(k, paths, p), runs)
+        one, _v = median_ms(
             lambda k=key, p=period: [indicators.value(k, x, p) for x in paths], max(1, runs // 2)
         )
         print(f"  {key:<24}{ms:9.1f}   one at a time {one:9.1f}", flush=True)
@@ -127,40 +89,19 @@ def measure(runs: int) -> None:
         return
     from jindu.targets import board, completion
 
-    ms, rows = _median_ms(lambda: completion.completion_for(county, today.year, today), runs)
+    ms, rows = median_ms(lambda: completion.completion_for(county, today.year, today), runs)
     print(f"\ncompletion table of a county ({len(rows)} targets): {ms:.1f} ms")
-    ms, rows = _median_ms(lambda: board.board(county.path, today.year - 1), runs)
+    ms, rows = median_ms(lambda: board.board(county.path, today.year - 1), runs)
     print(f"four-up four-down board of a county: {ms:.1f} ms")
-    ms, _rows = _median_ms(lambda: board.board_by_units(paths, today.year - 1), runs)
+    ms, _rows = median_ms(lambda: board.board_by_units(paths, today.year - 1), runs)
     print(f"board for {len(paths)} townships side by side: {ms:.1f} ms")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--persons", type=int, default=100_000)
-    parser.add_argument("--sqlite", help="an existing seeded SQLite database, read as it is")
-    parser.add_argument("--postgres", help="a PostgreSQL database URL")
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--rebuild", action="store_true")
+    add_register_options(parser, "an existing seeded SQLite database, read as it is")
     args = parser.parse_args()
-    env = dict(os.environ, **ENV)
-    if args.sqlite:
-        env["JINDU_DATABASE_URL"] = f"sqlite:///{Path(args.sqlite).resolve()}"
-    elif args.postgres:
-        env["JINDU_DATABASE_URL"] = args.postgres
-    else:
-        VAR.mkdir(parents=True, exist_ok=True)
-        database = VAR / f"targets-{args.persons}.sqlite3"
-        if args.rebuild and database.exists():
-            database.unlink()
-        env["JINDU_DATABASE_URL"] = f"sqlite:///{database}"
-        if not database.exists():
-            build(env, args.persons)
-    os.environ.update(env)
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
+    open_register(args, VAR, "targets")
     from django.db import connection
 
     print(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
