@@ -28,6 +28,7 @@ bulk load that bypassed the services, or a change of the rules the facts follow)
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections import Counter
@@ -440,6 +441,33 @@ def tallied(paths: Iterable[str]) -> set[str]:
         for pending in pending_paths():
             found = {p for p in found if not (p.startswith(pending) or pending.startswith(p))}
     return found
+
+
+Many = Callable[[Sequence[str], Any], dict[str, Any]]
+
+
+def answered(from_tallies: Many) -> Callable[[Many], Many]:
+    """For an indicator's ``compute_many``: the tallied units among the paths asked
+    (counties and above, none pending) are answered by ``from_tallies``, the rest by
+    the function decorated, which counts the records themselves."""
+
+    def wrap(from_records: Many) -> Many:
+        @functools.wraps(from_records)
+        def many(paths: Sequence[str], period: Any) -> dict[str, Any]:
+            if not paths:
+                return {}
+            big = tallied(paths)
+            result: dict[str, Any] = {}
+            if big:
+                result.update(from_tallies([p for p in paths if p in big], period))
+            rest = [p for p in paths if p not in big]
+            if rest:
+                result.update(from_records(rest, period))
+            return result
+
+        return many
+
+    return wrap
 
 
 def sums(key: str, paths: Sequence[str], start: date | None, end: date) -> dict[str, int]:

@@ -14,8 +14,8 @@ prefix: a village's events count for its township and its county.
 Counties and the units above them are answered from the tallies
 (``jindu.people.tallies``, kept by the services in the same transaction as
 the records): the same rule per person, summed per unit and day, so that a
-province's figure is a sum over a few hundred rows. ``_tallied`` routes each
-asked path; ``tests/test_people_tallies.py`` holds both ways to the same answers.
+province's figure is a sum over a few hundred rows. ``tallies.answered`` routes
+each asked path; ``tests/test_people_tallies.py`` holds both ways to the same answers.
 
 Figures of the day (tests overdue, people lost from control, help teams
 complete) describe the register as it stands: they are answered for the
@@ -111,35 +111,6 @@ def _one(many: Callable[[Sequence[str], Period], Values]) -> Callable[[str, Peri
     return compute
 
 
-def _tallied(
-    from_tallies: Callable[[list[str], Period], Values],
-) -> Callable[
-    [Callable[[Sequence[str], Period], Values]], Callable[[Sequence[str], Period], Values]
-]:
-    """Answer the tallied units (counties and above) from the tallies, the rest by the
-    function decorated (the records themselves)."""
-
-    def wrap(
-        from_records: Callable[[Sequence[str], Period], Values],
-    ) -> Callable[[Sequence[str], Period], Values]:
-        def many(paths: Sequence[str], period: Period) -> Values:
-            if not paths:
-                return {}
-            big = tallies.tallied(paths)
-            result: Values = {}
-            if big:
-                result.update(from_tallies([p for p in paths if p in big], period))
-            rest = [p for p in paths if p not in big]
-            if rest:
-                result.update(from_records(rest, period))
-            return result
-
-        many.__doc__ = from_records.__doc__
-        return many
-
-    return wrap
-
-
 def _event_sums(key: str) -> Callable[[list[str], Period], Values]:
     def sums(paths: list[str], period: Period) -> Values:
         return dict(tallies.sums(key, paths, period.start, period.end))
@@ -169,7 +140,7 @@ def _found(paths: Sequence[str], period: Period) -> QuerySet:
     )
 
 
-@_tallied(_event_sums("people.found"))
+@tallies.answered(_event_sums("people.found"))
 def new_users_found_many(paths: Sequence[str], period: Period) -> Values:
     """People first found in the period (新发现吸毒人员), by the unit responsible that day."""
     if not paths:
@@ -212,7 +183,7 @@ def _decided(kinds: Sequence[str], paths: Sequence[str], period: Period) -> Quer
 
 
 def _decided_many(kind: str) -> Callable[[Sequence[str], Period], Values]:
-    @_tallied(_event_sums(decided_key(kind)))
+    @tallies.answered(_event_sums(decided_key(kind)))
     def many(paths: Sequence[str], period: Period) -> Values:
         if not paths:
             return {}
@@ -236,7 +207,7 @@ def _execution_rate_tallied(paths: list[str], period: Period) -> Values:
     return {p: rate(reported[p], ordered[p]) for p in paths}
 
 
-@_tallied(_execution_rate_tallied)
+@tallies.answered(_execution_rate_tallied)
 def execution_rate_many(paths: Sequence[str], period: Period) -> Values:
     """Ordered to community detox or rehab in the period and reported in, ÷ ordered."""
     if not paths:
@@ -329,7 +300,7 @@ def _abstinent_tallied(paths: list[str], period: Period) -> Values:
     return dict(tallies.levels_on("people.abstinent", paths, day))
 
 
-@_tallied(_abstinent_tallied)
+@tallies.answered(_abstinent_tallied)
 def abstinent_many(paths: Sequence[str], period: Period) -> Values:
     """Abstinent three years or more (``jindu.people.abstinence``) at the period's end."""
     day = _on_day(period)
@@ -369,7 +340,7 @@ def _present(paths: Sequence[str], today: date) -> QuerySet:
     return Person.objects.filter(_within("org_path", paths), under_community_q(today))
 
 
-@_tallied(_state_today("people.test_overdue"))
+@tallies.answered(_state_today("people.test_overdue"))
 def tests_overdue_many(paths: Sequence[str], period: Period) -> Values:
     """People under a community measure whose drug test is overdue today (尿检逾期)."""
     from jindu.people.worklist import tests_overdue
@@ -385,7 +356,7 @@ def tests_overdue_many(paths: Sequence[str], period: Period) -> Values:
     return dict(counts)
 
 
-@_tallied(_state_today("people.lost"))
+@tallies.answered(_state_today("people.lost"))
 def lost_control_many(paths: Sequence[str], period: Period) -> Values:
     """Under a community measure and out of contact past the policy's limit today (失控)."""
     today = _today_in(period)
@@ -416,7 +387,7 @@ def _teams_complete_tallied(paths: list[str], period: Period) -> Values:
     return {p: rate(complete[p], present[p]) for p in paths}
 
 
-@_tallied(_teams_complete_tallied)
+@tallies.answered(_teams_complete_tallied)
 def teams_complete_many(paths: Sequence[str], period: Period) -> Values:
     """Share of people under a community measure today whose "4+X" team has all four."""
     today = _today_in(period)
