@@ -2,8 +2,9 @@
 
     python bench/people_import.py [--rows N] [--postgres URL] [--no-sqlite]
 
-The sheet is generated once with openpyxl (cached under /tmp/jindu-bench/) the
-way county registers arrive: a merged title row, Chinese headers under their
+The sheet is generated once (cached under /tmp/jindu-bench/), saved the way Excel
+and WPS save a workbook (shared strings; ``--sheet-style inline`` writes it as
+openpyxl's write-only mode does instead), and filled the way county registers arrive: a merged title row, Chinese headers under their
 usual aliases, dates in five notations, some 15-digit ID numbers, lower-case x,
 full-width digits, phones typed as numbers, units by name or division code, and
 about one row in a hundred wrong (bad check digit, duplicate, unknown unit,
@@ -29,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,10 +80,15 @@ def _date_cell(rng: random.Random, day: date):
     return (day - date(1899, 12, 30)).days
 
 
-def make_sheet(path: Path, rows: int) -> None:
-    """The legacy sheet, from the demo county's plan and the seed's person generator."""
-    from openpyxl import Workbook
+def make_sheet(path: Path, rows: int, style: str = "excel") -> None:
+    """The legacy sheet, from the demo county's plan and the seed's person generator.
 
+    ``excel``: saved as Excel and WPS save a workbook (text in the shared-string
+    table, UTF-8), written with XlsxWriter. ``inline``: as openpyxl's write-only
+    mode saves it (each text in its cell, every Chinese character an XML character
+    reference: twice the XML for the same sheet), which no county's file looks like
+    but some programs write.
+    """
     from jindu.demo.county import plan_county
     from jindu.demo.steps import DemoContext
     from jindu.people.synthetic import Generator, Place
@@ -98,10 +104,9 @@ def make_sheet(path: Path, rows: int) -> None:
                 places.append((Place(0, "", grid, t_index, plan.code, address), ""))
     rng = random.Random(20260101)
     gen = Generator(random.Random(7), date.today())
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("吸毒人员")
-    sheet.append([f"{plan.name}吸毒人员登记表（截至{date.today():%Y年%m月}）"])
-    sheet.append(HEADERS)
+    title = f"{plan.name}吸毒人员登记表（截至{date.today():%Y年%m月}）"
+    append, save = _sheet_writer(path, style, title)
+    append(HEADERS)
     ids: list[str] = []
     for i in range(rows):
         place, code = places[i % len(places)]
@@ -142,9 +147,42 @@ def make_sheet(path: Path, rows: int) -> None:
         elif bad < 0.01 and measure and measure[2]:
             row[20] = (measure[1] - timedelta(days=5)).isoformat()
         ids.append(row[4])
-        sheet.append(row)
+        append(row)
+    save()
+
+
+def _sheet_writer(path: Path, style: str, title: str):
+    """(append a row, save) for a sheet whose first row is a title merged across it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+    if style == "inline":
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("吸毒人员")
+        sheet.append([title])
+        return sheet.append, lambda: book.save(path)
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("吸毒人员")
+    day_format = book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.merge_range(0, 0, 0, len(HEADERS) - 1, title)
+    at = [1]
+
+    def append(row: list) -> None:
+        r = at[0]
+        for c, value in enumerate(row):
+            if value is None or value == "":
+                continue
+            if isinstance(value, date):
+                sheet.write_datetime(r, c, datetime.combine(value, datetime.min.time()), day_format)
+            elif isinstance(value, (int, float)):
+                sheet.write_number(r, c, value)
+            else:
+                sheet.write_string(r, c, value)
+        at[0] += 1
+
+    return append, book.close
 
 
 def worker(sheet_path: str) -> None:
@@ -277,18 +315,25 @@ def main() -> None:
     )
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--runs", type=int, default=1, help="runs per database (best, median)")
+    parser.add_argument(
+        "--sheet-style",
+        choices=("excel", "inline"),
+        default="excel",
+        help="excel: shared strings, as Excel and WPS save; inline: as openpyxl's write-only mode",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         _setup({})
         worker(args.worker)
         return
-    sheet = CACHE / f"people-{args.rows}.xlsx"
+    suffix = "" if args.sheet_style == "excel" else "-inline"
+    sheet = CACHE / f"people-{args.rows}{suffix}.xlsx"
     if not sheet.exists():
         started = time.perf_counter()
         with tempfile.TemporaryDirectory() as var_dir:
             _setup({**ENV, "JINDU_VAR_DIR": var_dir})
-            make_sheet(sheet, args.rows)
+            make_sheet(sheet, args.rows, args.sheet_style)
         print(f"generated {sheet} in {time.perf_counter() - started:.1f} s", flush=True)
     print(f"sheet: {sheet} ({sheet.stat().st_size / 1e6:.1f} MB)", flush=True)
     databases = ([""] if not args.no_sqlite else []) + ([args.postgres] if args.postgres else [])

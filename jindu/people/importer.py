@@ -22,7 +22,7 @@ import json
 import operator
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -45,6 +45,7 @@ from jindu.core.excel_import import (
     register_import,
     split_multi,
 )
+from jindu.core.offload import produced_apart
 from jindu.people import idnumber, services, tallies
 from jindu.people.bulk import COMMUNITY, BulkWriter, MeasureDates, person_facts, refresh_facts_many
 from jindu.people.dates import add_months
@@ -659,9 +660,12 @@ class PersonImport(ImportSpec):
         # no query in between (a pipeline's inserts run beside the building).
         ids = writer.reserve_ids(Person, len(rows))
         wanted = sum(1 for row in rows if row.context.new_measure)
-        measure_ids = iter(writer.reserve_ids(Measure, wanted))
-        drug_json: dict[tuple[str, ...], str] = {}
-        with writer.pipeline() as put:
+        measure_keys = writer.reserve_ids(Measure, wanted)
+
+        def build() -> Iterator[tuple[list[tuple], list[tuple]]]:
+            """The people and measure rows, chunk by chunk, ready for the database."""
+            drug_json: dict[tuple[str, ...], str] = {}
+            measure_ids = iter(measure_keys)
             for start in range(0, len(rows), _CHUNK):
                 chunk = rows[start : start + _CHUNK]
                 secret = _encrypt_columns(chunk)
@@ -698,6 +702,13 @@ class PersonImport(ImportSpec):
                         bool(v["key_person"]), v["key_person_reason"] or "", v["notes"] or "",
                         kind, _iso(anchor), _iso(until), _iso(contact), _iso(clean),
                     ))  # fmt: skip
+                yield people, measures
+
+        # The rows are built and encrypted in a second process while this one stores
+        # them (jindu.core.offload): the two halves of the work on two cores.
+        built = produced_apart(build)
+        with writer.pipeline() as put:
+            for people, measures in built:
                 put(Person, PERSON_FIELDS, people)
                 put(Measure, MEASURE_FIELDS, measures)
         _open_responsibilities(ids, today)
