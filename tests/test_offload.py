@@ -93,3 +93,9 @@ def test_no_fork_while_another_thread_runs():
 def _no_children_left() -> None:
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
+
+
+def test_an_iterator_dropped_unread_stops_its_child():
+    items = offload.produced_apart(lambda: _squares(10_000_000))
+    del items
+    _no_children_left()

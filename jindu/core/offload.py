@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import signal
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -46,6 +47,7 @@ def produced_apart(produce: Callable[[], Iterable[T]]) -> Iterator[T]:
 
     The child is forked at once, before the caller starts any thread of its own
     (a writer's insert thread, say); the items are read as the caller iterates.
+    An iterator dropped before its end (the caller failed) stops the child.
     """
     if not can_fork():
         return iter(produce())
@@ -55,31 +57,47 @@ def produced_apart(produce: Callable[[], Iterable[T]]) -> Iterator[T]:
         os.close(read_fd)
         _child(produce, write_fd)
     os.close(write_fd)
-    return _received(pid, read_fd)
+    return _Received(pid, read_fd)
 
 
-def _received(pid: int, read_fd: int) -> Iterator[T]:
-    finished = False
-    try:
-        with os.fdopen(read_fd, "rb", buffering=1 << 20) as stream:
-            while True:
-                # Our own fork's pipe: nothing else can write into it.
-                kind, payload = pickle.load(stream)  # noqa: S301
-                if kind == _ITEM:
-                    yield payload
-                elif kind == _ERROR:
-                    raise OffloadError(payload)
-                else:
-                    finished = True
-                    break
-    except EOFError as exc:
-        raise OffloadError("the child process stopped before it finished") from exc
-    finally:
-        if not finished:
-            # The caller stopped early or failed: the child has nothing more to do.
+class _Received(Iterator[T]):
+    """The parent's end of the pipe."""
+
+    def __init__(self, pid: int, read_fd: int) -> None:
+        self.pid: int | None = pid
+        self.stream = os.fdopen(read_fd, "rb", buffering=1 << 20)
+        self.finished = False
+
+    def __next__(self) -> T:
+        if self.pid is None:
+            raise StopIteration
+        try:
+            # Our own fork's pipe: nothing else can write into it.
+            kind, payload = pickle.load(self.stream)  # noqa: S301
+        except EOFError:
+            self.close()
+            raise OffloadError("the child process stopped before it finished") from None
+        if kind == _ITEM:
+            return payload
+        self.finished = kind == _END
+        self.close()
+        if kind == _ERROR:
+            raise OffloadError(payload)
+        raise StopIteration
+
+    def close(self) -> None:
+        """Stop the child if it has not finished, and reap it."""
+        pid, self.pid = self.pid, None
+        if pid is None:
+            return
+        if not self.finished:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, 9)
+                os.kill(pid, signal.SIGKILL)
+        self.stream.close()
         os.waitpid(pid, 0)
+
+    def __del__(self) -> None:
+        self.close()
 
 
 def _refuse(*_args: object, **_kwargs: object) -> None:
