@@ -40,6 +40,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 DATABASES = {"default": _db}
 IS_POSTGRES = _db["ENGINE"].startswith("django.db.backends.postgresql")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Background jobs (imports, counting) run by `jindu worker`; inline, each runs in the
+# process that queued it right after its transaction commits (the tests set this).
+JOBS_INLINE = env.boolean("JINDU_JOBS_INLINE", False)
 
 # ---------------------------------------------------------------- secrets
 if IS_POSTGRES and not DEBUG:

@@ -19,5 +19,8 @@ from jindu.settings import *  # noqa: E402,F403
 
 # Fast hashing keeps the suite quick; the password rules under test do not depend on it.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Background jobs run in the test's own process, right after the caller commits
+# (tests of the worker turn this off and run it).
+JOBS_INLINE = True
 
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # noqa: F405

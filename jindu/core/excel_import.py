@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal, InvalidOperation
+from itertools import chain
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -661,7 +662,25 @@ def _blank(value: Any) -> bool:
     return value.__class__ is str and not value.strip(_BLANK_CHARS)
 
 
-def _parse_rows(spec: ImportSpec, header: Header, sheet: SheetData) -> list[ImportRow]:
+# Rows read between two progress reports.
+PROGRESS_ROWS = 5000
+# What a long import tells its user how far it is (``progress(stage, done, total)``).
+Progress = Callable[..., None]
+
+
+def _in_blocks(body: list[list[Any]], progress: Progress) -> Iterator[list[list[Any]]]:
+    """The rows in blocks of ``PROGRESS_ROWS``, reporting progress before each block
+    (the caller chains the blocks: nothing is done per row)."""
+    total = len(body)
+    for start in range(0, total, PROGRESS_ROWS):
+        shown = {"done": f"{start:,}", "total": f"{total:,}"}
+        progress(_("检查第 %(done)s / %(total)s 行") % shown, start, total)
+        yield body[start : start + PROGRESS_ROWS]
+
+
+def _parse_rows(
+    spec: ImportSpec, header: Header, sheet: SheetData, progress: Progress | None = None
+) -> list[ImportRow]:
     # Written for speed (a legacy register has 100,000 rows of 20 columns): the
     # sheet is a full grid (every row equally wide), so cells are read by index.
     columns = [
@@ -675,7 +694,10 @@ def _parse_rows(spec: ImportSpec, header: Header, sheet: SheetData) -> list[Impo
     required_msg = _("此项必填")
     rows: list[ImportRow] = []
     number = header.row_number
-    for cells in sheet.rows[header.row_number :]:
+    body = sheet.rows[header.row_number :]
+    if progress is not None:
+        body = chain.from_iterable(_in_blocks(body, progress))
+    for cells in body:
         number += 1
         probe = cells[probe_col]
         if _blank(probe) and all(_blank(v) for v in cells):
@@ -726,18 +748,28 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def validate(spec: ImportSpec, data: bytes, *, filename: str = "") -> Preview:
-    """Read and check every row; write nothing. Raises ``ImportFileError`` for the whole file."""
+def validate(
+    spec: ImportSpec, data: bytes, *, filename: str = "", progress: Progress | None = None
+) -> Preview:
+    """Read and check every row; write nothing. Raises ``ImportFileError`` for the whole file.
+
+    ``progress(stage, done, total)``, if given, hears of each step (a background job's)."""
     started = time.perf_counter()
     with collector_paused():
+        if progress is not None:
+            progress(_("读取文件"))
         header, sheet = find_header(spec, read_sheets(data))
-        rows = _parse_rows(spec, header, sheet)
+        rows = _parse_rows(spec, header, sheet, progress)
         if not rows:
             raise ImportFileError(
                 _("工作表“%(sheet)s”在表头（第%(row)d行）下面没有数据")
                 % {"sheet": header.sheet, "row": header.row_number}
             )
+        if progress is not None:
+            progress(_("查询已有数据"), len(rows), len(rows))
         spec.prefetch(rows)
+        if progress is not None:
+            progress(_("核对每一行"), len(rows), len(rows))
         spec.check_rows(rows)
     return Preview(spec, filename, header, rows, time.perf_counter() - started)
 
@@ -767,11 +799,14 @@ class ImportResult:
         }
 
 
-def commit(preview: Preview, *, partial: bool | None = None) -> ImportResult:
+def commit(
+    preview: Preview, *, partial: bool | None = None, progress: Progress | None = None
+) -> ImportResult:
     """Write the checked rows in one transaction and audit the run.
 
     ``partial``: write the valid rows and leave the rest (if the spec allows);
-    otherwise any row error means nothing is written.
+    otherwise any row error means nothing is written. ``progress(stage, done,
+    total)``, if given, hears when the write starts and when it is over.
     """
     from jindu.audit.actions import Action, Result
     from jindu.audit.services import record
@@ -794,6 +829,8 @@ def commit(preview: Preview, *, partial: bool | None = None) -> ImportResult:
                 detail=detail,
             )
         return result
+    if progress is not None:
+        progress(_("写入数据库"), 0, len(valid))
     try:
         with transaction.atomic(), collector_paused():
             result.counts = dict(spec.write(valid))
@@ -815,6 +852,8 @@ def commit(preview: Preview, *, partial: bool | None = None) -> ImportResult:
         raise ImportWriteError(
             _("导入未完成，未写入任何数据：%(reason)s") % {"reason": "；".join(exc.messages)}
         ) from exc
+    if progress is not None:
+        progress(_("写入完成"), len(valid), len(valid))
     return result
 
 

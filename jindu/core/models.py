@@ -79,3 +79,67 @@ class TallyPending(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}: {len(self.ids)} @ {self.org_path}"
+
+
+class Job(models.Model):
+    """A piece of long work (an import's check or write, counting a bulk load) run by
+    ``jindu worker`` outside the web request, with its progress (``jindu.core.jobs``).
+
+    ``params`` and ``result`` hold keys and counts only, never personal data: an
+    import's sheet stays in the encrypted stash and is named here by its token.
+    ``error`` is the Chinese message its user sees, never a traceback.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "排队中"
+        RUNNING = "running", "进行中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "未完成"
+
+    kind = models.CharField("任务类型", max_length=60)
+    # Who asked for it (None: the system). Jobs are purged after some days, so
+    # that a user who had one can still be deleted then.
+    actor = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The actor's unit (or "/" for a system job): jobs are scoped like every table.
+    org_path = OrgPathField("单位路径", default="/")
+    # Where the request that queued it came from: the address its audit rows name.
+    client_address = models.CharField("客户端地址", max_length=64, blank=True)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField("进度说明", max_length=120, blank=True)
+    done = models.BigIntegerField("已完成数", default=0)
+    total = models.BigIntegerField("总数", default=0)
+    params = models.JSONField("参数", default=dict, blank=True)
+    result = models.JSONField("结果", default=dict, blank=True)
+    error = models.CharField("错误说明", max_length=500, blank=True)
+    worker = models.CharField("执行进程", max_length=100, blank=True)
+    attempts = models.PositiveSmallIntegerField("执行次数", default=0)
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("最近进度时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "后台任务"
+        indexes = [
+            # The claim (the oldest queued job) and the search for stale running ones.
+            models.Index(fields=["status", "id"], name="core_job_claim"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} {self.status}"
+
+    @property
+    def active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def failed(self) -> bool:
+        return self.status == self.Status.FAILED
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 0
+        return max(0, min(100, int(self.done * 100 / self.total)))

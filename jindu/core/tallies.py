@@ -41,7 +41,9 @@ from typing import Any, NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 
+from jindu.core import jobs
 from jindu.core.models import Tally, TallyFacts, TallyPending
 from jindu.core.paths import ancestor_paths, common_ancestor
 
@@ -258,15 +260,20 @@ def refresh(source: str, ids: Iterable[int], facts: dict[int, Counted] | None = 
 # ------------------------------------------------------------------ bulk loads: counted after commit
 
 
+SETTLE_JOB = "tallies.settle"
+
+
 def defer(source: str, ids: Iterable[int], paths: Iterable[str]) -> TallyPending | None:
     """For a bulk load: note in its transaction that these records are still to be
-    counted, and count them (``settle``) as soon as it commits.
+    counted, and queue the background job that counts them (``settle``) once it
+    commits; the loading process does not wait for the count (inline, for the
+    command line and the tests, it runs right after the commit).
 
     Until then the units on ``paths`` (where the records may count: the load's
     scope), their ancestors and everything below them are counted from the records
     by the registry (``tallied`` leaves them out), so no figure is ever stale; the
     load's own transaction stays as short as the rows it writes. A settle that does
-    not happen (the process stops) is done by the next one, or ``jindu tallies settle``.
+    not happen (the job fails) is done by the next one, or ``jindu tallies settle``.
     """
     wanted = sorted({int(i) for i in ids if i is not None})
     if not wanted:
@@ -281,8 +288,15 @@ def defer(source: str, ids: Iterable[int], paths: Iterable[str]) -> TallyPending
     pending = TallyPending.objects.create(
         source=source, org_path=common_ancestor(where), ids=wanted
     )
-    transaction.on_commit(settle)
+    jobs.enqueue(actor=None, kind=SETTLE_JOB, org_path="/")
     return pending
+
+
+@jobs.task(SETTLE_JOB)
+def _settle_job(job: Any, progress: Callable[..., None]) -> dict[str, int]:
+    """The job a bulk load queues: count what it left pending."""
+    progress(_("统计导入的记录"))
+    return {"counted": settle()}
 
 
 def settle() -> int:

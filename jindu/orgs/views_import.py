@@ -1,19 +1,34 @@
-"""The upload → preview → confirm pages of an Excel import, shared by the territory
-and department imports. Each app's views declare their own access rule and call
-an ``ImportPages``; the checks and the write are ``jindu.core.excel_import``'s."""
+"""The upload → preview → confirm pages of an Excel import, shared by every import
+(territory, departments, cases, ledgers, the people register). Each app's views
+declare their own access rule and call an ``ImportPages``; the checks and the write
+are ``jindu.core.excel_import``'s.
+
+Checking a large sheet and writing it take seconds, so both run as background jobs
+(``jindu.core.jobs``): the upload keeps the file in the encrypted stash
+(``excel_stash``) and queues ``imports.validate``; the confirm queues
+``imports.commit``. Meanwhile the preview page shows a progress panel that asks
+for itself again every second (``?progress=1``, HTMX) and reloads the page once the
+job is over; without JavaScript the page refreshes itself. The outcome (summary,
+rejected rows, result) is kept in the stash, for the uploader only. A job is
+shown to the user who queued it and to nobody else (404).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from jindu.core import jobs
 from jindu.core.excel import Column, Exporter, xlsx_response
 from jindu.core.excel_import import (
     IMPORTS,
@@ -33,10 +48,16 @@ from jindu.core.excel_stash import (
     save_outcome,
     stash_upload,
 )
+from jindu.core.models import Job
 from jindu.orgs.forms import ImportUploadForm
 
 # Errors listed on the preview page; the rest are in the downloadable file.
 ERRORS_SHOWN = 300
+
+VALIDATE_JOB = "imports.validate"
+COMMIT_JOB = "imports.commit"
+# A job queued longer than this (no worker took it) makes the page say whom to ask.
+WAITING_LONG = timedelta(seconds=30)
 
 
 class TemplateExporter(Exporter):
@@ -48,6 +69,10 @@ class TemplateExporter(Exporter):
 
     def rows(self) -> list[list[Any]]:
         return []
+
+
+# Every import's pages by spec key: the background jobs find theirs here.
+PAGES: dict[str, ImportPages] = {}
 
 
 @dataclass
@@ -68,6 +93,10 @@ class ImportPages:
     # An app's own pages may extend these (to add a script or a note).
     upload_template: str = "orgs/import/upload.html"
     preview_template: str = "orgs/import/preview.html"
+    job_template: str = "orgs/import/job.html"
+
+    def __post_init__(self) -> None:
+        PAGES[self.spec_key] = self
 
     @property
     def spec_class(self) -> type[ImportSpec]:
@@ -105,35 +134,41 @@ class ImportPages:
                 if counties:
                     options["county"] = int(form.cleaned_data.get("county") or counties[0].pk)
                 data = upload.read()
-                try:
-                    preview = validate(self.make_spec(request, options), data, filename=upload.name)
-                except ImportFileError as exc:
-                    form.add_error("file", str(exc))
-                else:
-                    token = stash_upload(
-                        user=request.user, data=data, filename=upload.name, options=options
-                    )
-                    save_outcome(
-                        user=request.user,
-                        token=token,
-                        outcome={
-                            "preview": preview.summary(error_limit=ERRORS_SHOWN),
-                            "rejected": preview.rejected(),
-                            "result": None,
-                        },
-                    )
+                token = stash_upload(
+                    user=request.user, data=data, filename=upload.name, options=options
+                )
+                job = self._enqueue(request, VALIDATE_JOB, token, options=options)
+                if not job.failed:
                     return redirect(self.preview_url, token=token)
+                # Checked at once (jobs run inline): a file that cannot be read is
+                # explained on the upload form.
+                form.add_error("file", job.error)
         return render(request, self.upload_template, self._context(form=form))
 
     def preview(self, request: HttpRequest, token: str) -> HttpResponse:
+        here = reverse(self.preview_url, kwargs={"token": token})
+        job = self._job(request, token)
+        if "progress" in request.GET:
+            return self._progress(request, job, token)
+        if job is not None and job.active:
+            # Being checked or written: the progress panel (a second confirm is ignored).
+            if request.method == "POST":
+                return redirect(here)
+            return self._job_page(request, job, token)
         try:
             outcome = read_outcome(user=request.user, token=token)
         except StashMissing as exc:
+            if job is not None and job.failed:
+                # The check itself failed (not an Excel file …): nothing to preview.
+                return self._job_page(request, job, token)
             raise Http404(_("导入记录不存在或已过期")) from exc
         already_written = bool(outcome["result"] and outcome["result"]["written"])
         if request.method == "POST" and not already_written:
             return self._confirm(request, token)
         summary = outcome["preview"]
+        # A write that failed (someone changed the same data …) wrote nothing: the
+        # preview stands and may be confirmed again.
+        write_failed = job is not None and job.failed and job.kind == COMMIT_JOB
         return render(
             request,
             self.preview_template,
@@ -141,6 +176,7 @@ class ImportPages:
                 token=token,
                 summary=summary,
                 result=outcome["result"],
+                job_error=job.error if write_failed and not already_written else "",
                 rejected_count=len(outcome["rejected"]["rows"]),
                 rejected_href=reverse(self.rejected_url, kwargs={"token": token}),
                 more_errors=summary["error_count"] - len(summary["errors"]),
@@ -148,22 +184,104 @@ class ImportPages:
         )
 
     def _confirm(self, request: HttpRequest, token: str) -> HttpResponse:
-        here = reverse(self.preview_url, kwargs={"token": token})
         try:
-            data, filename, options = read_upload(user=request.user, token=token)
+            _data, _filename, options = read_upload(user=request.user, token=token)
         except StashMissing:
             messages.error(request, _("上传的文件已过期，请重新上传"))
             return redirect(self.upload_url)
-        spec = self.make_spec(request, options)
+        partial = request.POST.get("mode") == "partial"
+        self._enqueue(request, COMMIT_JOB, token, partial=partial, options=options)
+        return redirect(self.preview_url, token=token)
+
+    # -- the background jobs and their progress
+
+    def _enqueue(self, request: HttpRequest, kind: str, token: str, **params: Any) -> Job:
+        return jobs.enqueue(
+            actor=request.user,
+            kind=kind,
+            params={"spec": self.spec_key, "token": token, **params},
+        )
+
+    def _job(self, request: HttpRequest, token: str) -> Job | None:
+        """The latest job of this upload, if the signed-in user queued it."""
+        return (
+            Job.objects.filter(
+                actor=request.user,
+                kind__in=(VALIDATE_JOB, COMMIT_JOB),
+                params__spec=self.spec_key,
+                params__token=token,
+            )
+            .order_by("-pk")
+            .first()
+        )
+
+    def _job_context(self, job: Job, token: str) -> dict[str, Any]:
+        here = reverse(self.preview_url, kwargs={"token": token})
+        waited = timezone.now() - job.created_at
+        return self._context(
+            token=token,
+            job=job,
+            here=here,
+            poll_href=f"{here}?progress=1",
+            writing=job.kind == COMMIT_JOB,
+            waiting_long=job.status == Job.Status.QUEUED and waited > WAITING_LONG,
+        )
+
+    def _job_page(self, request: HttpRequest, job: Job, token: str) -> HttpResponse:
+        return render(request, self.job_template, self._job_context(job, token))
+
+    def _progress(self, request: HttpRequest, job: Job | None, token: str) -> HttpResponse:
+        """The progress panel alone, for the page's poll; once the job is over, the page
+        is reloaded (it then shows the preview, the result or the error)."""
+        if job is None:
+            raise Http404(_("导入记录不存在或已过期"))
+        if job.active:
+            return render(request, "orgs/import/_job.html", self._job_context(job, token))
+        if request.headers.get("HX-Request"):
+            response = HttpResponse(status=204)
+            response["HX-Refresh"] = "true"
+            return response
+        return redirect(self.preview_url, token=token)
+
+    def check_in_background(self, job: Job, progress: jobs.Progress) -> dict[str, Any]:
+        """The ``imports.validate`` job: read and check the stashed sheet, keep the preview."""
+        data, filename, options = _stashed(job)
+        user, token = job.actor, job.params["token"]
         try:
-            preview = validate(spec, data, filename=filename)
-            partial = request.POST.get("mode") == "partial"
-            result = commit(preview, partial=partial)
-        except (ImportFileError, ImportWriteError) as exc:
-            messages.error(request, str(exc))
-            return redirect(here)
+            spec = self.make_spec(_request_for(user), job.params.get("options", options))
+            preview = validate(spec, data, filename=filename, progress=progress)
+        except ImportFileError as exc:
+            # The file cannot be imported at all: it need not be kept.
+            drop_upload(user=user, token=token)
+            raise jobs.JobFailed(str(exc)) from exc
+        except Http404 as exc:
+            raise jobs.JobFailed(_("所选单位已不在您的管辖范围内，请重新上传")) from exc
+        progress(_("保存检查结果"))
+        summary = preview.summary(error_limit=ERRORS_SHOWN)
         save_outcome(
-            user=request.user,
+            user=user,
+            token=token,
+            outcome={"preview": summary, "rejected": preview.rejected(), "result": None},
+        )
+        return {k: summary[k] for k in ("rows_read", "valid", "invalid")}
+
+    def write_in_background(self, job: Job, progress: jobs.Progress) -> dict[str, Any]:
+        """The ``imports.commit`` job: check the stashed sheet again and write it."""
+        data, filename, options = _stashed(job)
+        user, token = job.actor, job.params["token"]
+        try:
+            spec = self.make_spec(_request_for(user), job.params.get("options", options))
+            preview = validate(spec, data, filename=filename, progress=progress)
+            result = commit(preview, partial=bool(job.params.get("partial")), progress=progress)
+        except (ImportFileError, ImportWriteError) as exc:
+            raise jobs.JobFailed(str(exc)) from exc
+        except Http404 as exc:
+            raise jobs.JobFailed(
+                _("所选单位已不在您的管辖范围内，未写入任何数据，请重新上传")
+            ) from exc
+        progress(_("保存导入结果"))
+        save_outcome(
+            user=user,
             token=token,
             outcome={
                 "preview": preview.summary(error_limit=ERRORS_SHOWN),
@@ -172,23 +290,8 @@ class ImportPages:
             },
         )
         if result.written:
-            drop_upload(user=request.user, token=token)
-            messages.success(
-                request,
-                _("导入完成：新增%(c)d条，更新%(u)d条，无变化%(n)d条，未导入%(r)d条")
-                % {
-                    "c": result.counts.get("created", 0),
-                    "u": result.counts.get("updated", 0),
-                    "n": result.counts.get("unchanged", 0),
-                    "r": result.rejected,
-                },
-            )
-        else:
-            messages.error(
-                request,
-                _("有%(n)d行有误，未导入任何数据。请修改后重新上传。") % {"n": result.rejected},
-            )
-        return redirect(here)
+            drop_upload(user=user, token=token)
+        return result.as_dict()
 
     def rejected(self, request: HttpRequest, token: str) -> HttpResponse:
         from jindu.core.excel import export_response
@@ -215,3 +318,42 @@ class ImportPages:
         exporter = TemplateExporter(self.spec_class)
         content, _count = exporter.render()
         return xlsx_response(content, f"{exporter.title}.xlsx")
+
+
+# ------------------------------------------------------------------ the background jobs
+
+
+def _request_for(user: Any) -> HttpRequest:
+    """``make_spec`` reads the signed-in user from the request; in the worker, a request
+    that carries the job's user stands in for it."""
+    request = HttpRequest()
+    request.user = user
+    return request
+
+
+def _stashed(job: Job) -> tuple[bytes, str, dict[str, Any]]:
+    if job.actor is None:
+        raise jobs.JobFailed(_("导入须由登录的用户发起"))
+    try:
+        return read_upload(user=job.actor, token=job.params.get("token", ""))
+    except StashMissing as exc:
+        raise jobs.JobFailed(_("上传的文件已过期，请重新上传")) from exc
+
+
+def _pages(job: Job) -> ImportPages:
+    key = job.params.get("spec", "")
+    if key not in PAGES:
+        jobs.load_tasks()  # the apps' views create their pages
+    if key not in PAGES:
+        raise jobs.JobFailed(_("系统中没有这种导入，请联系系统管理员"))
+    return PAGES[key]
+
+
+@jobs.task(VALIDATE_JOB, failure=gettext_lazy("后台检查中断，请重新上传文件"))
+def _validate_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
+    return _pages(job).check_in_background(job, progress)
+
+
+@jobs.task(COMMIT_JOB, failure=gettext_lazy("后台任务中断，未写入任何数据，请重新导入"))
+def _commit_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
+    return _pages(job).write_in_background(job, progress)

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from jindu.core import jobs
 from jindu.core.excel_import import (
     IMPORTS,
     ImportFileError,
@@ -84,7 +85,10 @@ class Command(BaseCommand):
             )
         else:
             try:
-                result = commit(preview, partial=partial)
+                # Any background job the write queues (counting a register's people into
+                # the tallies) runs here, right after the commit, before the command ends.
+                with jobs.inline():
+                    result = commit(preview, partial=partial)
             except ImportWriteError as exc:
                 raise CommandError(str(exc), returncode=1) from exc
             report.update(result.as_dict())

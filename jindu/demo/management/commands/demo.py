@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
 import sys
 import time
 from typing import Any
@@ -121,13 +122,15 @@ class Command(BaseCommand):
 
 
 def serve(port: int, log: Any) -> None:
-    """Serve the demo as production would: gunicorn, DEBUG off, static files by WhiteNoise."""
+    """Serve the demo as production would: gunicorn, DEBUG off, static files by WhiteNoise,
+    and one background worker beside it for imports and other long work."""
     for conn in connections.all():
         conn.close()
     address = f"127.0.0.1:{port}"
     os.environ["JINDU_DEMO"] = "1"
     os.environ["JINDU_DEBUG"] = "false"
     os.environ["JINDU_VAR_DIR"] = str(settings.VAR_DIR)
+    start_worker()
     log.write(f"演示系统：http://{address}/ （按 Ctrl+C 停止）\n")
     log.flush()
     if os.name == "posix" and importlib.util.find_spec("gunicorn") is not None:
@@ -141,3 +144,16 @@ def serve(port: int, log: Any) -> None:
     from django.core.management import call_command
 
     call_command("runserver", address, use_reloader=False)
+
+
+def start_worker() -> subprocess.Popen[bytes]:
+    """``jindu worker`` beside the server, on the same database (the environment set
+    above). It stops when the server, which this process becomes, stops
+    (``--exit-with-parent``). Its lines go to stderr: stdout carries the accounts only."""
+    argv = [sys.executable, "-m", "jindu.cli", "worker", "--exit-with-parent"]
+    try:
+        out: Any = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        out = subprocess.DEVNULL
+    # A fixed argument list, no shell.
+    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, close_fds=True)  # noqa: S603
