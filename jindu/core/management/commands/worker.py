@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections, connections
+from django.db import close_old_connections, connection, connections
 
 from jindu.core import jobs
 
@@ -52,7 +52,7 @@ class Command(BaseCommand):
         upkeep_at = 0.0
         try:
             while not self.stopping:
-                close_old_connections()
+                _fresh_connection()
                 if time.monotonic() - upkeep_at >= UPKEEP_EVERY:
                     self._upkeep()
                     upkeep_at = time.monotonic()
@@ -68,13 +68,14 @@ class Command(BaseCommand):
                     break
         finally:
             self._restore_signals(previous)
-            connections.close_all()
+            if not connection.in_atomic_block:
+                connections.close_all()
         self._say(f"后台任务进程 {name} 已退出")
 
     def _run(self, job: Any) -> None:
         started = time.monotonic()
         jobs.run(job)
-        close_old_connections()
+        _fresh_connection()
         self._say(f"任务 {job.pk}\t{job.kind}\t{job.status}\t{time.monotonic() - started:.2f} 秒")
 
     def _upkeep(self) -> None:
@@ -117,3 +118,10 @@ class Command(BaseCommand):
             raise KeyboardInterrupt
         self.stopping = True
         self._say("收到停止信号：当前任务完成后退出（再次发送则立即退出）")
+
+
+def _fresh_connection() -> None:
+    """Between jobs, a connection that broke or grew old is closed (the next query opens
+    another), as Django does between requests. Never inside a transaction (a test's)."""
+    if not connection.in_atomic_block:
+        close_old_connections()
