@@ -181,3 +181,27 @@ def test_the_import_pages_preview_then_write(client, personas):
     assert preview.status_code == 200 and "案号" in preview.content.decode()
     client.post(response.url, {"mode": "all"})
     assert Case.objects.count() == 3
+
+
+def test_the_import_pages_show_the_background_jobs_progress_to_its_owner_only(
+    client, personas, settings
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.JOBS_INLINE = False
+    sign_in(client, personas.police_officer)
+    upload = SimpleUploadedFile("案件.xlsx", sheet(GOOD))
+    preview_url = client.post(reverse("enforcement:import"), {"file": upload}).url
+    panel = client.get(preview_url + "?progress=1", HTTP_HX_REQUEST="true")
+    assert panel.status_code == 200 and "排队等候" in panel.content.decode()
+    sign_in(client, personas.cadre_a)  # may import cases, but this import is not theirs
+    assert client.get(preview_url + "?progress=1").status_code == 404
+    assert client.get(preview_url).status_code == 404
+    sign_in(client, personas.police_officer)
+    call_command("worker", "--once", stdout=io.StringIO())
+    assert "案号" in client.get(preview_url).content.decode()
+    client.post(preview_url, {"mode": "all"})
+    assert "正在导入" in client.get(preview_url).content.decode() and not Case.objects.exists()
+    call_command("worker", "--once", stdout=io.StringIO())
+    assert Case.objects.count() == 3
+    assert "导入结果" in client.get(preview_url).content.decode()

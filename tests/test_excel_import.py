@@ -412,3 +412,53 @@ def test_a_rule_broken_during_the_write_rolls_everything_back():
     with pytest.raises(ImportWriteError, match="名称已被他人改动"):
         commit(validate(Failing(), make_xlsx([["姓名"], ["张三"]])), partial=True)
     assert not AuditEvent.objects.filter(action=Action.IMPORTED).exists()
+
+
+# ------------------------------------------------------------------ progress (a background job's)
+
+
+@pytest.mark.django_db
+def test_progress_is_told_of_each_step_and_once_per_5000_rows_not_per_row():
+    rows = [["标题行"], ["姓名", "次数"]]
+    rows += [[f"人{i}", i] for i in range(12001)]
+    data = make_xlsx(rows)
+    heard: list[tuple] = []
+
+    def progress(stage, done=None, total=None):
+        heard.append((stage, done, total))
+
+    preview = validate(PeopleSpec(), data, progress=progress)
+    assert heard == [
+        ("读取文件", None, None),
+        ("检查第 0 / 12,001 行", 0, 12001),
+        ("检查第 5,000 / 12,001 行", 5000, 12001),
+        ("检查第 10,000 / 12,001 行", 10000, 12001),
+        ("查询已有数据", 12001, 12001),
+        ("核对每一行", 12001, 12001),
+    ]
+    plain = validate(PeopleSpec(), data)
+    assert [(r.number, r.values, r.errors) for r in preview.rows] == [
+        (r.number, r.values, r.errors) for r in plain.rows
+    ], "the same rows, numbered alike, with or without progress"
+    assert preview.rows[-1].number == 12003
+    heard.clear()
+    result = commit(preview, partial=True, progress=progress)
+    assert result.written
+    assert heard == [("写入数据库", 0, 12001), ("写入完成", 12001, 12001)]
+
+
+@pytest.mark.django_db
+def test_a_write_that_fails_tells_progress_only_that_it_began():
+    from django.core.exceptions import ValidationError
+
+    from jindu.core.excel_import import ImportWriteError
+
+    class Failing(PeopleSpec):
+        def write(self, rows):
+            raise ValidationError("名称已被他人改动")
+
+    heard: list[str] = []
+    preview = validate(Failing(), make_xlsx([["姓名"], ["张三"]]))
+    with pytest.raises(ImportWriteError):
+        commit(preview, partial=True, progress=lambda stage, *counts: heard.append(stage))
+    assert heard == ["写入数据库"]

@@ -282,3 +282,214 @@ def test_command_lists_its_subcommands(capsys):
     parser = command.create_parser("jindu", "import")
     usage = parser.format_help()
     assert re.search(r"units", usage) and re.search(r"departments", usage)
+
+
+# ------------------------------------------------------------------ in the background
+
+
+@pytest.fixture
+def queued(settings):
+    """Imports wait for a worker, as in production."""
+    settings.JOBS_INLINE = False
+
+
+def _work():
+    call_command("worker", "--once", stdout=io.StringIO())
+
+
+def _poll(client, preview_url):
+    return client.get(preview_url + "?progress=1", HTTP_HX_REQUEST="true")
+
+
+def test_the_check_and_the_write_run_in_the_background_with_their_progress_shown(
+    client, personas, queued
+):
+    from jindu.core.models import Job
+
+    sign_in(client, personas.county_officer)
+    before = _snapshot()
+    preview_url = _upload(client, _sheet(GOOD_ROWS)).url
+    page = client.get(preview_url).content.decode()
+    assert 'data-job-status="queued"' in page and "排队等候" in page
+    assert "正在检查表格" in page and f'hx-get="{preview_url}?progress=1"' in page
+    assert 'hx-trigger="every 1s"' in page
+    assert '<meta http-equiv="refresh" content="3">' in page, "without JavaScript it refreshes"
+    panel = _poll(client, preview_url)
+    assert panel.status_code == 200
+    assert "<html" not in panel.content.decode() and "排队等候" in panel.content.decode()
+    job = Job.objects.get()
+    assert (job.kind, job.actor, job.org_path) == (
+        "imports.validate",
+        personas.county_officer,
+        personas.territory.county.path,
+    )
+    assert set(job.params) == {"spec", "token", "options"} and job.params["spec"] == "units"
+
+    _work()
+    done = _poll(client, preview_url)
+    assert done.status_code == 204 and done["HX-Refresh"] == "true"
+    assert client.get(preview_url + "?progress=1").url == preview_url, "without htmx: back"
+    page = client.get(preview_url).content.decode()
+    assert "导入前检查" in page and "检查通过" in page and "jd-job" not in page
+    assert Job.objects.get(pk=job.pk).result == {"rows_read": 5, "valid": 5, "invalid": 0}
+
+    assert client.post(preview_url).url == preview_url
+    page = client.get(preview_url).content.decode()
+    assert "正在导入" in page and 'data-job-status="queued"' in page
+    client.post(preview_url)
+    assert Job.objects.filter(kind="imports.commit").count() == 1, "a second confirm waits"
+    assert _snapshot() == before, "nothing is written until the worker writes it"
+    _work()
+    page = client.get(preview_url).content.decode()
+    assert "导入结果" in page and "新增 4 条" in page
+    write = Job.objects.get(kind="imports.commit")
+    assert write.status == "done" and write.params["partial"] is False
+    assert write.result["created"] == 4 and write.stage == "已完成"
+    assert OrgUnit.objects.filter(division_code="621199102000").exists()
+
+
+def test_a_file_the_background_check_cannot_read_is_explained_and_dropped(
+    client, personas, queued, settings
+):
+    from pathlib import Path
+
+    sign_in(client, personas.county_officer)
+    response = _upload(client, b"not a workbook at all", name="区划.xlsx")
+    preview_url = response.url
+    _work()
+    page = client.get(preview_url).content.decode()
+    assert "检查未完成" in page and "不是Excel表格" in page
+    assert f'href="{reverse("orgs:import")}"' in page, "upload again"
+    assert "http-equiv" not in page, "no refresh once the job is over"
+    token = preview_url.rstrip("/").rsplit("/", 1)[-1]
+    assert not list((Path(settings.VAR_DIR) / "imports").glob(f"*-{token}.*"))
+
+
+def test_a_write_that_fails_in_the_background_loses_nothing_and_may_be_confirmed_again(
+    client, personas, queued, monkeypatch
+):
+    from django.db import IntegrityError
+
+    sign_in(client, personas.county_officer)
+    preview_url = _upload(client, _sheet(GOOD_ROWS)).url
+    _work()
+    before = _snapshot()
+
+    def clash(self, rows):
+        raise IntegrityError("duplicate key")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(UnitImport, "write", clash)
+        client.post(preview_url)
+        _work()
+    page = client.get(preview_url).content.decode()
+    assert "导入时发现数据已被他人修改，未写入任何数据" in page
+    assert "确认导入" in page and "导入前检查" in page
+    assert _snapshot() == before
+    client.post(preview_url)
+    _work()
+    assert "导入结果" in client.get(preview_url).content.decode()
+    assert OrgUnit.objects.filter(division_code="621199102000").exists()
+
+
+def test_nobody_else_sees_an_import_or_its_progress(client, personas, queued):
+    sign_in(client, personas.county_officer)
+    preview_url = _upload(client, _sheet(GOOD_ROWS)).url
+    assert _poll(client, preview_url).status_code == 200
+    sign_in(client, personas.sys_admin)  # may import units too, but not this one
+    assert _poll(client, preview_url).status_code == 404
+    assert client.get(preview_url).status_code == 404
+    assert client.post(preview_url).status_code == 404
+    _work()
+    assert _poll(client, preview_url).status_code == 404
+    assert client.get(preview_url).status_code == 404
+
+
+# ------------------------------------------------------------------ every import's pages, as everyone
+
+# Every import on the shared pages: its URL names and who may use it.
+ORG_MANAGERS = {"county_officer", "sys_admin"}
+RECORD_WRITERS = {"county_officer", "cadre_a", "cadre_b", "grid_worker", "police_officer",
+                  "dept_reporter"}  # fmt: skip
+IMPORT_PAGES = {
+    "units": ("orgs:import", "orgs:import_preview", "orgs:import_template", ORG_MANAGERS),
+    "departments": (
+        "orgs:department_import",
+        "orgs:department_import_preview",
+        "orgs:department_import_template",
+        ORG_MANAGERS,
+    ),
+    "cases": (
+        "enforcement:import",
+        "enforcement:import_preview",
+        "enforcement:import_template",
+        RECORD_WRITERS,
+    ),
+    "ledger": (
+        "regulation:import",
+        "regulation:import_preview",
+        "regulation:import_template",
+        RECORD_WRITERS,
+    ),
+    "persons": ("people:import", "people:import_preview", "people:import_template", RECORD_WRITERS),
+}
+
+
+def _filled_template(client, template_url):
+    """The import's own blank template with one row of nonsense: a sheet the check reads
+    (every column found) and refuses row by row."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(client.get(reverse(template_url)).content))
+    sheet = book.active
+    width = max(len(r) for r in sheet.iter_rows(values_only=True))
+    sheet.append(["？"] * width)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _owners_token(client, personas, key):
+    upload_url, preview_url, template_url, allowed = IMPORT_PAGES[key]
+    sign_in(client, personas.county_officer)
+    response = client.post(
+        reverse(upload_url),
+        {"file": SimpleUploadedFile("表.xlsx", _filled_template(client, template_url))},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return response.url
+
+
+@pytest.mark.parametrize("key", list(IMPORT_PAGES))
+def test_every_import_page_as_every_persona(client, personas, key):
+    from tests.personas import PERSONAS
+
+    upload_url, preview_url, template_url, allowed = IMPORT_PAGES[key]
+    owners = _owners_token(client, personas, key)  # the county officer's own import
+    for name in PERSONAS:
+        user = personas.users[name]
+        sign_in(client, user)
+        upload_page = client.get(reverse(upload_url))
+        if name not in allowed:
+            assert upload_page.status_code == 403, name
+            assert client.post(reverse(upload_url)).status_code == 403, name
+            assert client.get(owners).status_code == 403, name
+            assert client.get(owners + "?progress=1").status_code == 403, name
+            assert client.post(owners).status_code == 403, name
+            continue
+        assert upload_page.status_code == 200, name
+        response = client.post(
+            reverse(upload_url),
+            {"file": SimpleUploadedFile("表.xlsx", _filled_template(client, template_url))},
+        )
+        assert response.status_code == 302, name
+        page = client.get(response.url)
+        assert page.status_code == 200 and "导入前检查" in page.content.decode(), name
+        assert "第 2 行" in page.content.decode() or "第 3 行" in page.content.decode(), name
+        finished = client.get(response.url + "?progress=1", HTTP_HX_REQUEST="true")
+        assert finished.status_code == 204 and finished["HX-Refresh"] == "true", name
+        if name != "county_officer":
+            # Another user's import and its job: as if they did not exist.
+            assert client.get(owners).status_code == 404, name
+            assert client.get(owners + "?progress=1").status_code == 404, name
+            assert client.post(owners, {"mode": "partial"}).status_code == 404, name

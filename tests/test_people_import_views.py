@@ -102,3 +102,56 @@ def test_administrators_and_leaders_cannot_import(client, personas):
     for name in ("sys_admin", "leader"):
         sign_in(client, personas.users[name])
         assert client.get(reverse("people:import")).status_code == 403
+
+
+# ------------------------------------------------------------------ in the background
+
+
+def _work():
+    from django.core.management import call_command
+
+    call_command("worker", "--once", stdout=io.StringIO())
+
+
+def test_a_register_is_checked_and_written_by_the_worker_with_its_progress_on_the_page(
+    client, personas, settings
+):
+    from jindu.core.models import Job, TallyPending
+
+    settings.JOBS_INLINE = False
+    sign_in(client, personas.cadre_a)
+    data = sheet([row(1), row(2, name="李某", id_number=ID_B, unit="乙一村")])
+    preview_url = upload(client, data).url
+    page = client.get(preview_url).content.decode()
+    assert "正在检查表格" in page and "排队等候" in page
+    check = Job.objects.get()
+    # The job names the stashed file by its token; no name or ID number in it.
+    assert ID_A not in str(check.params) and "张某" not in str(check.params)
+
+    _work()
+    check.refresh_from_db()
+    assert check.status == "done" and check.result == {"rows_read": 2, "valid": 1, "invalid": 1}
+    assert check.stage == "已完成" and (check.done, check.total) == (2, 2)
+    page = client.get(preview_url).content.decode()
+    assert "责任单位“乙一村”不在您的管辖范围（甲镇）内" in page and "people-import.js" in page
+
+    client.post(preview_url, {"mode": "partial"})
+    page = client.get(preview_url).content.decode()
+    assert "正在导入" in page and not Person.objects.exists()
+    # The panel alone, as the page polls it: for its owner only.
+    assert "正在导入" in client.get(preview_url + "?progress=1").content.decode()
+    sign_in(client, personas.cadre_b)
+    assert client.get(preview_url + "?progress=1").status_code == 404
+    sign_in(client, personas.cadre_a)
+
+    _work()  # the write, then the counting it queued for the tallies
+    assert list(Person.objects.values_list("name", flat=True)) == ["张某"]
+    write = Job.objects.get(kind="imports.commit")
+    assert write.result["created"] == 1 and write.result["rejected"] == 1
+    assert Job.objects.get(kind="tallies.settle").status == "done"
+    assert not TallyPending.objects.exists()
+    page = client.get(preview_url).content.decode()
+    assert "导入结果" in page and "另有 1 行有误未导入" in page
+    # The audit row written by the worker names the user and the address of the confirm.
+    event = AuditEvent.objects.get(action=Action.IMPORTED)
+    assert (event.username, event.client_address) == ("cadre_a", "127.0.0.1")
