@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from jindu.notifications.models import Notification
-from jindu.notifications.services import notify, unread_count
+from jindu.notifications.services import notify, unread_count, withdraw
 from tests.helpers import sign_in
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -240,6 +241,17 @@ def test_bell_counts_only_own(client, personas, cadre_a_notes):
     sign_in(client, personas.cadre_b)
     body = client.get(reverse("notifications:bell")).content.decode()
     assert "badge" not in body
+
+
+def test_bell_does_not_count_a_withdrawn_notification(client, personas, cadre_a_notes):
+    _notify(personas.cadre_a, "误发的预警", level=Notification.Level.ALERT, source="tests.X:1")
+    sign_in(client, personas.cadre_a)
+    assert ">3<" in client.get(reverse("notifications:bell"), **HTMX).content.decode()
+    assert withdraw(source="tests.X:1", reason="误发") == 1
+    # The withdrawn alert no longer counts; the notice of its withdrawal does.
+    assert unread_count(personas.cadre_a) == 3
+    Notification.objects.filter(source="tests.X:1:withdrawn").update(read_at=timezone.now())
+    assert ">2<" in client.get(reverse("notifications:bell"), **HTMX).content.decode()
 
 
 def test_bell_stops_polling_once_signed_out(client, db):

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
+
+# What the user still has to read: neither read nor withdrawn. A withdrawn
+# notification stays in the list, struck through, but asks for nothing.
+UNREAD = Q(read_at__isnull=True, withdrawn_at__isnull=True)
 
 
 class Notification(models.Model):
@@ -18,10 +23,15 @@ class Notification(models.Model):
     title = models.CharField("标题", max_length=200)
     body = models.TextField("内容", blank=True)
     link = models.CharField("链接", max_length=300, blank=True)
-    # What raised it (e.g. "people.Person:42"), so that a repeat alert can be recognised.
+    # What raised it (e.g. "people.DrugTest:42:relapse"), so that a repeat alert can be
+    # recognised and an alert raised by a record entered by mistake withdrawn.
     source = models.CharField("来源", max_length=100, blank=True, db_index=True)
     created_at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
     read_at = models.DateTimeField("已读时间", null=True, blank=True)
+    # Set by ``services.withdraw``: what it said no longer holds. The reason is
+    # shown to the recipient and says why, never anything about a person.
+    withdrawn_at = models.DateTimeField("撤回时间", null=True, blank=True)
+    withdrawn_reason = models.CharField("撤回原因", max_length=100, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -30,3 +40,7 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_unread(self) -> bool:
+        return self.read_at is None and self.withdrawn_at is None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from jindu.core.access import public, signed_in
 from jindu.notifications import services
-from jindu.notifications.models import Notification
+from jindu.notifications.models import UNREAD, Notification
 
 PAGE_SIZE = 20
 # Tells the bell (and anything else listening) that the unread count changed.
@@ -29,10 +29,12 @@ STOP_POLLING = 286
 
 
 def own_notifications(user: Any) -> QuerySet[Notification]:
-    """The user's notifications, unread first, newest first within each."""
+    """The user's notifications, unread first, newest first within each.
+
+    A withdrawn notification is not unread: it sorts with the read ones."""
     return (
         Notification.objects.filter(recipient=user)
-        .alias(unread=ExpressionWrapper(Q(read_at__isnull=True), output_field=BooleanField()))
+        .alias(unread=ExpressionWrapper(UNREAD, output_field=BooleanField()))
         .order_by("-unread", "-created_at", "-id")
     )
 
@@ -47,7 +49,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     show = request.GET.get("show", "all")
     qs = own_notifications(request.user)
     if show == "unread":
-        qs = qs.filter(read_at__isnull=True)
+        qs = qs.filter(UNREAD)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

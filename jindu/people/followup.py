@@ -23,7 +23,7 @@ from jindu.audit.services import record_change, snapshot
 from jindu.core.paths import ancestor_paths
 from jindu.core.roles import Perm
 from jindu.notifications.models import Notification
-from jindu.notifications.services import notify
+from jindu.notifications.services import notify, withdraw
 from jindu.people import tallies
 from jindu.people.models import (
     Absence,
@@ -160,9 +160,15 @@ def record_test(
             ),
             link=reverse("people:detail", kwargs={"pk": person.pk}),
             level=Notification.Level.ALERT,
-            source=f"people.Person:{person.pk}:relapse",
+            source=relapse_source(test),
         )
     return test
+
+
+def relapse_source(test: DrugTest) -> str:
+    """The source of the relapse alert a positive test raised: the test, so that
+    deleting the test as a mistake withdraws its alert and no other."""
+    return f"people.DrugTest:{test.pk}:relapse"
 
 
 def _check_help_kind(kind: str, help_kind: str) -> None:
@@ -503,11 +509,14 @@ def delete_test(*, actor: Any, test: DrugTest, reason: str) -> None:
     shown as ``***``) and the reason. An evaded or refused test is taken off its
     measure's count (the serious-breach rule reads it); the person's dated facts
     (last contact, start of abstinence) and the tallies follow (``refresh_facts``).
+    A positive test's relapse alert is withdrawn (撤回) and its recipients are told.
     Raises ``PermissionDenied`` or ``ValidationError`` (on ``reason``).
     """
     person, test = _audited_deletion(actor, test, TEST_FIELDS, reason)
-    result, measure_id = test.result, test.measure_id
+    result, measure_id, source = test.result, test.measure_id, relapse_source(test)
     test.delete()
+    if result == DrugTest.Result.POSITIVE:
+        withdraw(source=source, reason=_("检测记录系误录，已删除"))
     if measure_id is not None and result in (DrugTest.Result.EVADED, DrugTest.Result.REFUSED):
         counter = "evaded_count" if result == DrugTest.Result.EVADED else "refused_count"
         Measure.objects.filter(pk=measure_id, **{f"{counter}__gt": 0}).update(
