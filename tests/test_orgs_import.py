@@ -348,6 +348,23 @@ def test_the_check_and_the_write_run_in_the_background_with_their_progress_shown
     assert OrgUnit.objects.filter(division_code="621199102000").exists()
 
 
+def test_the_panel_follows_the_progress_the_worker_writes(client, personas, queued):
+    from jindu.core import jobs
+
+    sign_in(client, personas.county_officer)
+    preview_url = _upload(client, _sheet(GOOD_ROWS)).url
+    panel = _poll(client, preview_url).content.decode()
+    assert "<progress" in panel and "value=" not in panel, "nothing counted yet: no figure"
+    job = jobs.claim("a worker")  # the worker takes the job and reports how far it is
+    jobs.Progress(job)("检查第 5,000 / 12,000 行", 5000, 12000)
+    panel = _poll(client, preview_url).content.decode()
+    assert 'data-job-status="running"' in panel
+    assert 'max="12000" value="5000"' in panel
+    assert '<span class="jd-job-stage">检查第 5,000 / 12,000 行</span> · 41%' in panel
+    jobs.run(job)
+    assert _poll(client, preview_url)["HX-Refresh"] == "true"
+
+
 def test_a_file_the_background_check_cannot_read_is_explained_and_dropped(
     client, personas, queued, settings
 ):

@@ -1,9 +1,16 @@
 """A township cadre imports a legacy register with a few bad rows, in headless Chromium.
 
-Upload, the preview with the row errors in Chinese, confirming the valid rows,
-downloading the rejected rows; a screenshot of each step lands in
-test-output/screenshots/. Every page is watched for CSP violations, script
-errors and static files that fail to load.
+Upload, the progress panel while the background worker checks the sheet, the
+preview with the row errors in Chinese, confirming the valid rows, the progress
+panel while the worker writes them, the result, downloading the rejected rows; a
+screenshot of each step lands in test-output/screenshots/. Every page is watched
+for CSP violations, script errors and static files that fail to load.
+
+The worker runs in the test's own thread (``jindu worker --once``), when the test
+says: the panel is seen waiting first. The test database is SQLite in memory,
+shared with the live server's thread through one connection, so the page's polls
+are let through only while the test waits on the browser, never while the
+worker runs.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import re
 from datetime import date
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from jindu.people.models import Person
@@ -24,9 +32,24 @@ from tests.test_people_import import row, sheet
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def _run_the_worker() -> None:
+    call_command("worker", "--once", stdout=io.StringIO())
+
+
+def _polls_while_the_test_waits(page) -> None:
+    """Let the progress panel's polls reach the server only from inside a Playwright call
+    (the handler runs in the test's thread and waits for the answer)."""
+
+    def through(route) -> None:
+        route.fulfill(response=route.fetch())
+
+    page.route(re.compile(r"/people/import/[A-Za-z0-9_-]+/\?progress=1$"), through)
+
+
 def test_a_cadre_imports_a_sheet_with_bad_rows_and_downloads_them(
-    open_page, live_server, personas, tmp_path
+    open_page, live_server, personas, tmp_path, settings
 ):
+    settings.JOBS_INLINE = False  # a worker does the checking and the writing
     good = [
         row(i, name=f"人员{i}", id_number=make_id_number(date(1980 + i, 1, 1), i))
         for i in range(1, 5)
@@ -41,6 +64,7 @@ def test_a_cadre_imports_a_sheet_with_bad_rows_and_downloads_them(
 
     watched = open_page(DESKTOP)
     page = watched.page
+    _polls_while_the_test_waits(page)
     page.goto(live_server.url + reverse("accounts:login"))
     page.locator("input[name=username]").fill("cadre_a")
     page.locator("input[name=password]").fill(PASSWORD)
@@ -56,22 +80,41 @@ def test_a_cadre_imports_a_sheet_with_bad_rows_and_downloads_them(
     page.get_by_role("button", name="上传并检查").click()
     page.wait_for_url(re.compile(r"/people/import/[A-Za-z0-9_-]{16,}/$"))
     main = page.locator("#jd-main")
-    main.get_by_text("导入前检查").first.wait_for()
+    panel = main.locator("#jd-job")
+    panel.get_by_text("正在检查表格").wait_for()
+    assert panel.get_attribute("data-job-status") == "queued"
+    assert "排队等候" in panel.inner_text()
+    # A poll has come back and put the panel in again: it is still waiting.
+    with page.expect_response(re.compile(r"\?progress=1$")):
+        pass
+    main.locator("#jd-job progress").wait_for()
+    watched.screenshot("people-import-2-checking")
+
+    _run_the_worker()
+    # The next poll finds the check over and the page shows the preview.
+    panel.wait_for(state="detached")
+    main.get_by_text("识别的列").wait_for()
+    assert "导入前检查" in main.inner_text()
     text = main.inner_text()
     assert "第 9 行" in text and "公民身份号码" in text and "身份证号应为18位" in text
     assert "责任单位“乙一村”不在您的管辖范围（甲镇）内" in text
     assert "初次发现日期（1980-01-01）不能早于出生日期" in text
     assert not Person.objects.exists(), "nothing is written before the cadre confirms"
-    watched.screenshot("people-import-2-preview-with-errors")
+    watched.screenshot("people-import-3-preview-with-errors")
 
     assert page.locator("#mode-partial").is_checked()
     page.get_by_role("button", name="确认导入").click()
+    panel.get_by_text("正在导入").wait_for()
+    assert not Person.objects.exists(), "the worker writes, not the page"
+    watched.screenshot("people-import-4-writing")
+
+    _run_the_worker()
     main.get_by_text("导入结果").first.wait_for()
     assert "新增 4 条" in main.inner_text()
     assert sorted(Person.objects.values_list("name", flat=True)) == [
         f"人员{i}" for i in range(1, 5)
     ]
-    watched.screenshot("people-import-3-written")
+    watched.screenshot("people-import-5-written")
 
     with page.expect_download() as info:
         main.get_by_role("link", name=re.compile("下载有误的 3 行")).click()
@@ -85,7 +128,7 @@ def test_a_cadre_imports_a_sheet_with_bad_rows_and_downloads_them(
     names = {r[1]: r[-1] for r in rows if r and r[1] in ("错号", "外镇", "早于出生")}
     assert set(names) == {"错号", "外镇", "早于出生"}
     assert "不在您的管辖范围" in names["外镇"]
-    watched.screenshot("people-import-4-after-download")
+    watched.screenshot("people-import-6-after-download")
     assert watched.problems() == []
 
 
