@@ -160,10 +160,10 @@ def enqueue(
     """Queue a job of ``kind`` for ``actor`` (None: the system) in the caller's
     transaction; a worker sees it once that commits.
 
-    ``org_path`` defaults to the actor's unit ("/" for the system); ``client_address``
-    to the current request's, for the audit rows the job writes. Inline (tests,
-    ``inline()``), the job runs right after the commit, or at once outside a
-    transaction, and the job returned is as it ended.
+    ``org_path`` defaults to the actor's unit ("/" for the system); a user's job
+    keeps the current request's ``client_address`` for the audit rows it writes.
+    Inline (tests, ``inline()``), the job runs right after the commit, or at once
+    outside a transaction, and the job returned is as it ended.
     """
     if _task(kind) is None:
         raise LookupError(f"no task is registered as {kind!r}")
@@ -171,7 +171,7 @@ def enqueue(
         unit = getattr(actor, "org_unit", None) if actor is not None else None
         org_path = unit.path if unit is not None else "/"
     if client_address is None:
-        info = context.current()
+        info = context.current() if actor is not None else None
         client_address = info.client_address if info else ""
     job = Job.objects.create(
         kind=kind,
