@@ -365,6 +365,17 @@ def test_the_panel_follows_the_progress_the_worker_writes(client, personas, queu
     assert _poll(client, preview_url)["HX-Refresh"] == "true"
 
 
+def test_the_panel_in_english(client, personas, queued):
+    from jindu.core.models import Job
+
+    sign_in(client, personas.county_officer)
+    client.cookies["django_language"] = "en"
+    preview_url = _upload(client, _sheet(GOOD_ROWS)).url
+    page = client.get(preview_url).content.decode()
+    assert "Checking the sheet, please wait" in page and "Waiting in the queue" in page
+    assert Job.objects.get().stage == "排队等候", "kept in Chinese, shown translated"
+
+
 def test_a_file_the_background_check_cannot_read_is_explained_and_dropped(
     client, personas, queued, settings
 ):

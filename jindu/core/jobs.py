@@ -47,7 +47,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -179,7 +179,7 @@ def enqueue(
         org_path=org_path,
         client_address=client_address[:64],
         params=params or {},
-        stage=_("排队等候"),
+        stage=_in_chinese(gettext_lazy("排队等候")),
     )
     if runs_inline():
         pk = job.pk
@@ -228,7 +228,7 @@ def _claim(candidates: Any, worker: str) -> Job | None:
             taken = Job.objects.filter(pk=pk, status=Status.QUEUED).update(
                 status=Status.RUNNING,
                 worker=worker[:100],
-                stage=_("开始处理"),
+                stage=_in_chinese(gettext_lazy("开始处理")),
                 started_at=now,
                 heartbeat_at=now,
                 attempts=F("attempts") + 1,
@@ -314,8 +314,20 @@ def run(job: Job) -> Job:
     """Run a claimed job and record how it ended; returns it as it ended.
 
     A task's ``JobFailed`` becomes the job's error; any other exception fails it with
-    the task's general message (logged by type and place only, never its text).
+    the task's general message (logged by type and place only, never its text). The
+    stages and errors are stored in the site's language (Chinese), whichever language
+    the request that queued the job had; the pages translate those they can.
     """
+    with translation.override(settings.LANGUAGE_CODE):
+        return _run(job)
+
+
+def _in_chinese(text: Any) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text)
+
+
+def _run(job: Job) -> Job:
     spec = _task(job.kind)
     progress = Progress(job)
     started = time.monotonic()
@@ -387,8 +399,8 @@ def fail_stale(*, now: datetime | None = None) -> int:
         spec = _task(kind)
         failed += Job.objects.filter(pk=pk, status=Status.RUNNING, heartbeat_at__lt=cutoff).update(
             status=Status.FAILED,
-            stage=_("未完成"),
-            error=str(spec.failure if spec else DEFAULT_FAILURE)[:500],
+            stage=_in_chinese(gettext_lazy("未完成")),
+            error=_in_chinese(spec.failure if spec else DEFAULT_FAILURE)[:500],
             finished_at=now,
         )
         logger.warning("job %s (%s): its worker stopped; marked failed", pk, kind)

@@ -142,7 +142,7 @@ class ImportPages:
                     return redirect(self.preview_url, token=token)
                 # Checked at once (jobs run inline): a file that cannot be read is
                 # explained on the upload form.
-                form.add_error("file", job.error)
+                form.add_error("file", _(job.error))
         return render(request, self.upload_template, self._context(form=form))
 
     def preview(self, request: HttpRequest, token: str) -> HttpResponse:
