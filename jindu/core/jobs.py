@@ -218,6 +218,9 @@ def claim(worker: str = "") -> Job | None:
 def _claim(candidates: Any, worker: str) -> Job | None:
     now = timezone.now()
     queued = candidates.filter(status=Status.QUEUED).order_by("pk")
+    if not queued.exists():
+        # An idle worker looks without a transaction (on SQLite: without the write lock).
+        return None
     if connection.features.has_select_for_update_skip_locked:
         queued = queued.select_for_update(skip_locked=True)
     with transaction.atomic():
