@@ -265,6 +265,36 @@ def test_worker_once_runs_what_is_queued_and_logs_no_data(db, queued):
     assert "secret-token" not in out.getvalue()
 
 
+def test_the_worker_copies_sqlites_log_after_each_job_has_recorded_its_end(db, queued, monkeypatch):
+    """A job's pages are checkpointed once it is recorded done (jobs.hold_checkpoints)."""
+    seen: list[tuple[str, int]] = []
+    monkeypatch.setattr(
+        jobs,
+        "checkpoint",
+        lambda: seen.append(("checkpoint", Job.objects.filter(status="done").count())),
+    )
+    first = jobs.enqueue(actor=None, kind="tests.nap")
+    second = jobs.enqueue(actor=None, kind="tests.nap")
+    call_command("worker", "--once", stdout=io.StringIO())
+    assert seen == [("checkpoint", 1), ("checkpoint", 2)], "after each job, once it is done"
+    assert {first.pk, second.pk} == set(
+        Job.objects.filter(status="done").values_list("pk", flat=True)
+    )
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            assert cursor.fetchone()[0] == 0
+            cursor.execute("PRAGMA wal_autocheckpoint=1000")
+
+
+def test_checkpoint_and_hold_are_harmless_on_any_database(db):
+    jobs.hold_checkpoints()
+    jobs.checkpoint()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_autocheckpoint=1000")
+
+
 def test_worker_first_fails_the_jobs_of_workers_that_died(db, queued):
     stale = jobs.enqueue(actor=None, kind="tests.nap")
     Job.objects.filter(pk=stale.pk).update(

@@ -36,6 +36,7 @@ from jindu.core.excel_import import (
     ImportSpec,
     ImportWriteError,
     RejectedRowsExporter,
+    collector_paused,
     commit,
     max_upload_bytes,
     validate,
@@ -245,6 +246,10 @@ class ImportPages:
 
     def check_in_background(self, job: Job, progress: jobs.Progress) -> dict[str, Any]:
         """The ``imports.validate`` job: read and check the stashed sheet, keep the preview."""
+        with collector_paused():  # as in write_in_background
+            return self._check(job, progress)
+
+    def _check(self, job: Job, progress: jobs.Progress) -> dict[str, Any]:
         data, filename, options = _stashed(job)
         user, token = job.actor, job.params["token"]
         try:
@@ -267,6 +272,16 @@ class ImportPages:
 
     def write_in_background(self, job: Job, progress: jobs.Progress) -> dict[str, Any]:
         """The ``imports.commit`` job: check the stashed sheet again and write it."""
+        # One pause of the cycle collector over the check and the write: between
+        # the two it would walk the million objects of a large sheet, all alive,
+        # for nothing. They are freed (by reference counting) before it resumes.
+        with collector_paused():
+            outcome = self._write(job, progress)
+        if outcome["result"]["written"]:
+            drop_upload(user=job.actor, token=job.params["token"])
+        return outcome["result"]
+
+    def _write(self, job: Job, progress: jobs.Progress) -> dict[str, Any]:
         data, filename, options = _stashed(job)
         user, token = job.actor, job.params["token"]
         try:
@@ -280,18 +295,13 @@ class ImportPages:
                 _("所选单位已不在您的管辖范围内，未写入任何数据，请重新上传")
             ) from exc
         progress(_("保存导入结果"))
-        save_outcome(
-            user=user,
-            token=token,
-            outcome={
-                "preview": preview.summary(error_limit=ERRORS_SHOWN),
-                "rejected": preview.rejected(),
-                "result": result.as_dict(),
-            },
-        )
-        if result.written:
-            drop_upload(user=user, token=token)
-        return result.as_dict()
+        outcome = {
+            "preview": preview.summary(error_limit=ERRORS_SHOWN),
+            "rejected": preview.rejected(),
+            "result": result.as_dict(),
+        }
+        save_outcome(user=user, token=token, outcome=outcome)
+        return outcome
 
     def rejected(self, request: HttpRequest, token: str) -> HttpResponse:
         from jindu.core.excel import export_response

@@ -113,7 +113,11 @@ class Measure(ScopedModel):
         RELEASED = "released", "提前解除/释放"
         OTHER = "other", "其他"
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="measures")
+    # Found through the (person, decision_date) index below; a second index on the
+    # key alone would only cost every insert.
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="measures", db_index=False
+    )
     kind = models.CharField("措施种类", max_length=30, choices=Kind.choices)
     decision_date = models.DateField("决定日期")
     authority = models.CharField("决定机关", max_length=100, blank=True)
@@ -332,7 +336,10 @@ class Responsibility(models.Model):
     date in question (``valid_from <= date < valid_to``).
     """
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="responsibilities")
+    # Found through the (person, valid_from) index below, as for measures.
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="responsibilities", db_index=False
+    )
     org_unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="+")
     org_path = OrgPathField("单位路径")
     valid_from = models.DateField("起")

@@ -53,6 +53,7 @@ class Command(BaseCommand):
         try:
             while not self.stopping:
                 _fresh_connection()
+                jobs.hold_checkpoints()
                 if time.monotonic() - upkeep_at >= UPKEEP_EVERY:
                     self._upkeep()
                     upkeep_at = time.monotonic()
@@ -75,6 +76,9 @@ class Command(BaseCommand):
     def _run(self, job: Any) -> None:
         started = time.monotonic()
         jobs.run(job)
+        # The job has recorded how it ended: now its writes are copied from SQLite's
+        # log into the database file (jobs.hold_checkpoints).
+        jobs.checkpoint()
         _fresh_connection()
         self._say(f"任务 {job.pk}\t{job.kind}\t{job.status}\t{time.monotonic() - started:.2f} 秒")
 
