@@ -200,7 +200,8 @@ def worker(sheet_path: str, as_job: bool) -> None:
 
     from jindu.accounts import services as accounts
     from jindu.core import jobs
-    from jindu.core.excel_import import collector_paused, commit, validate
+    from jindu.core.excel_import import commit, validate
+    from jindu.core.memory import collector_paused
     from jindu.demo.county import build_territory
     from jindu.demo.steps import DemoContext
     from jindu.people.importer import PersonImport
@@ -213,8 +214,9 @@ def worker(sheet_path: str, as_job: bool) -> None:
         actor=None, username="office", full_name="县禁毒办", org_unit=ctx.county,
         password="Bench#2026qlx", roles={"county_office"}, must_change_password=False,
     )  # fmt: skip
-    # On the worker's connection, which leaves SQLite's checkpoint until a job has
-    # recorded its end (jobs.hold_checkpoints).
+    # As a worker starts: every task known (the apps' import pages loaded), and SQLite's
+    # checkpoint left until a job has recorded its end (jobs.hold_checkpoints).
+    jobs.load_tasks()
     jobs.hold_checkpoints()
     data = Path(sheet_path).read_bytes()
     cpu0 = time.process_time()

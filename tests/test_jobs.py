@@ -58,6 +58,24 @@ def _count(job, progress):
     return {"rows": 30000}
 
 
+class _Sheet:
+    """Stands for a large sheet's rows (a weak reference can watch it go)."""
+
+
+watched: list = []
+
+
+@jobs.task("tests.hold")
+def _hold(job, progress):
+    import gc
+    import weakref
+
+    sheet = _Sheet()
+    watched.append((gc.isenabled(), weakref.ref(sheet)))
+    progress.hold(sheet)
+    return {"held": 1}
+
+
 @pytest.fixture
 def queued(settings):
     """Jobs wait for a worker, as in production."""
@@ -285,6 +303,31 @@ def test_the_worker_copies_sqlites_log_after_each_job_has_recorded_its_end(db, q
             cursor.execute("PRAGMA wal_autocheckpoint")
             assert cursor.fetchone()[0] == 0
             cursor.execute("PRAGMA wal_autocheckpoint=1000")
+
+
+def test_a_job_runs_with_the_collector_paused_and_what_it_held_goes_after_its_end(
+    db, queued, monkeypatch
+):
+    import gc
+
+    watched.clear()
+    ended: list[tuple[str, bool]] = []
+    finish = jobs._finish
+
+    def recording_finish(job, progress, status, error, result):
+        finish(job, progress, status, error, result)
+        ended.append((status, watched[0][1]() is not None))
+
+    monkeypatch.setattr(jobs, "_finish", recording_finish)
+    job = jobs.enqueue(actor=None, kind="tests.hold")
+    assert gc.isenabled()
+    jobs.run(jobs.claim("test"))
+    collector_was_on, sheet = watched[0]
+    assert collector_was_on is False
+    assert ended == [("done", True)], "still held when the job recorded its end"
+    assert sheet() is None, "freed right after"
+    assert gc.isenabled()
+    assert Job.objects.get(pk=job.pk).result == {"held": 1}
 
 
 def test_checkpoint_and_hold_are_harmless_on_any_database(db):

@@ -18,12 +18,10 @@ per row; a spec loads what it looks up once, in ``prefetch``.
 
 from __future__ import annotations
 
-import gc
 import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
@@ -37,6 +35,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from jindu.core.excel import Column, Exporter
+from jindu.core.memory import collector_paused
 
 # ------------------------------------------------------------------ errors
 
@@ -729,23 +728,6 @@ def _parse_rows(
             values[key] = default
         rows.append(row)
     return rows
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cycle collector held off while a sheet is read, checked or written.
-
-    A 100,000-row sheet makes millions of objects that all live until the end;
-    the collector would walk them again and again (half the time of a large
-    import) and find nothing to free. Reference counting still frees the rest.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def validate(

@@ -52,6 +52,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from jindu.core import context
+from jindu.core.memory import collector_paused
 from jindu.core.models import Job
 
 logger = logging.getLogger("jindu.jobs")
@@ -267,6 +268,16 @@ class Progress:
         self._written_at: float | None = None
         self._written_step = _step(job.stage)
         self._pending = False
+        self._held: list[Any] = []
+
+    def hold(self, *objects: Any) -> None:
+        """Keep what a task is done with until its job has recorded its end: freeing a
+        100,000-row sheet's million objects takes a tenth of a second that its user
+        need not wait for."""
+        self._held.extend(objects)
+
+    def release(self) -> None:
+        self._held.clear()
 
     def __call__(self, stage: Any, done: int | None = None, total: int | None = None) -> None:
         self.stage = str(stage)[:120]
@@ -321,7 +332,10 @@ def run(job: Job) -> Job:
     stages and errors are stored in the site's language (Chinese), whichever language
     the request that queued the job had; the pages translate those they can.
     """
-    with translation.override(settings.LANGUAGE_CODE):
+    # The cycle collector is paused for the job (a large import's million objects
+    # would be walked again and again, all alive); what the job held is freed by
+    # reference counting once it has recorded its end, before the collector resumes.
+    with translation.override(settings.LANGUAGE_CODE), collector_paused():
         return _run(job)
 
 
@@ -367,6 +381,7 @@ def _run(job: Job) -> Job:
             context.reset(token)
     _finish(job, progress, status, error, result)
     logger.info("job %s (%s) %s in %.2f s", job.pk, job.kind, status, time.monotonic() - started)
+    progress.release()
     return job
 
 

@@ -36,7 +36,6 @@ from jindu.core.excel_import import (
     ImportSpec,
     ImportWriteError,
     RejectedRowsExporter,
-    collector_paused,
     commit,
     max_upload_bytes,
     validate,
@@ -246,10 +245,6 @@ class ImportPages:
 
     def check_in_background(self, job: Job, progress: jobs.Progress) -> dict[str, Any]:
         """The ``imports.validate`` job: read and check the stashed sheet, keep the preview."""
-        with collector_paused():  # as in write_in_background
-            return self._check(job, progress)
-
-    def _check(self, job: Job, progress: jobs.Progress) -> dict[str, Any]:
         data, filename, options = _stashed(job)
         user, token = job.actor, job.params["token"]
         try:
@@ -268,20 +263,11 @@ class ImportPages:
             token=token,
             outcome={"preview": summary, "rejected": preview.rejected(), "result": None},
         )
+        progress.hold(preview)  # freed once the job has recorded its end
         return {k: summary[k] for k in ("rows_read", "valid", "invalid")}
 
     def write_in_background(self, job: Job, progress: jobs.Progress) -> dict[str, Any]:
         """The ``imports.commit`` job: check the stashed sheet again and write it."""
-        # One pause of the cycle collector over the check and the write: between
-        # the two it would walk the million objects of a large sheet, all alive,
-        # for nothing. They are freed (by reference counting) before it resumes.
-        with collector_paused():
-            outcome = self._write(job, progress)
-        if outcome["result"]["written"]:
-            drop_upload(user=job.actor, token=job.params["token"])
-        return outcome["result"]
-
-    def _write(self, job: Job, progress: jobs.Progress) -> dict[str, Any]:
         data, filename, options = _stashed(job)
         user, token = job.actor, job.params["token"]
         try:
@@ -301,7 +287,10 @@ class ImportPages:
             "result": result.as_dict(),
         }
         save_outcome(user=user, token=token, outcome=outcome)
-        return outcome
+        if result.written:
+            drop_upload(user=user, token=token)
+        progress.hold(preview)  # freed once the job has recorded its end
+        return outcome["result"]
 
     def rejected(self, request: HttpRequest, token: str) -> HttpResponse:
         from jindu.core.excel import export_response

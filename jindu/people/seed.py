@@ -23,7 +23,7 @@ from typing import Any, TextIO
 from django.db import transaction
 
 from jindu.core import crypto
-from jindu.core.excel_import import collector_paused
+from jindu.core.memory import collector_paused
 from jindu.demo import names
 from jindu.people import tallies
 from jindu.people.bulk import BulkWriter, MeasureDates, person_facts
