@@ -14,6 +14,10 @@ sheet with full validation, encryption and de-duplication. Prints the time of
 each phase (read, parse, prefetch, check, write) and the total, then imports
 the same sheet again (which must change nothing) and prints that time too.
 
+``--register FILE`` imports into a fresh copy of a SQLite register built by
+``jindu seed`` (a province of 1,000,000 people and 20 million events), into its
+first county, with a sheet made of that county's villages and grids.
+
 ``--runs N`` repeats each database's run and prints every run, then the best and
 the median total, with the load average before each run (other work on the
 machine slows every phase).
@@ -25,6 +29,8 @@ import argparse
 import json
 import os
 import random
+import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -80,8 +86,9 @@ def _date_cell(rng: random.Random, day: date):
     return (day - date(1899, 12, 30)).days
 
 
-def make_sheet(path: Path, rows: int, style: str = "excel") -> None:
-    """The legacy sheet, from the demo county's plan and the seed's person generator.
+def make_sheet(path: Path, rows: int, style: str = "excel", county: tuple | None = None) -> None:
+    """The legacy sheet, from the demo county's plan (or ``county``: its name, division
+    code and units, as ``register_county`` reads them) and the seed's person generator.
 
     ``excel``: saved as Excel and WPS save a workbook (text in the shared-string
     table, UTF-8), written with XlsxWriter. ``inline``: as openpyxl's write-only
@@ -96,15 +103,24 @@ def make_sheet(path: Path, rows: int, style: str = "excel") -> None:
     ctx = DemoContext(seed=2019, townships_wanted=15, villages_wanted=200)
     plan = plan_county(ctx.rng("territory"), 15, 200)
     places = []
-    for t_index, township in enumerate(plan.townships):
-        for village in township.villages:
-            address = f"{plan.name}{township.name}{village.name}"
-            places.append((Place(0, "", village.name, t_index, plan.code, address), village.code))
-            for grid in village.grids:
-                places.append((Place(0, "", grid, t_index, plan.code, address), ""))
+    if county is None:
+        name = plan.name
+        for t_index, township in enumerate(plan.townships):
+            for village in township.villages:
+                address = f"{plan.name}{township.name}{village.name}"
+                places.append(
+                    (Place(0, "", village.name, t_index, plan.code, address), village.code)
+                )
+                for grid in village.grids:
+                    places.append((Place(0, "", grid, t_index, plan.code, address), ""))
+    else:
+        # ID numbers keep the demo county's region, so that none is one of the register's.
+        name, _code, units = county
+        for unit, code, t_index, address in units:
+            places.append((Place(0, "", unit, t_index, plan.code, address), code or ""))
     rng = random.Random(20260101)
     gen = Generator(random.Random(7), date.today())
-    title = f"{plan.name}吸毒人员登记表（截至{date.today():%Y年%m月}）"
+    title = f"{name}吸毒人员登记表（截至{date.today():%Y年%m月}）"
     append, save = _sheet_writer(path, style, title)
     append(HEADERS)
     ids: list[str] = []
@@ -185,7 +201,7 @@ def _sheet_writer(path: Path, style: str, title: str):
     return append, book.close
 
 
-def worker(sheet_path: str, as_job: bool) -> None:
+def worker(sheet_path: str, as_job: bool, county_id: int | None = None) -> None:
     """One run on the database the environment names; prints a JSON line of timings.
 
     The import runs either step by step (each phase timed) or as the background job
@@ -208,10 +224,18 @@ def worker(sheet_path: str, as_job: bool) -> None:
     from jindu.people.models import Person
 
     call_command("migrate", verbosity=0)
-    ctx = DemoContext(seed=2019, townships_wanted=15, villages_wanted=200, log_stream=io.StringIO())
-    build_territory(ctx)
+    if county_id is None:
+        ctx = DemoContext(
+            seed=2019, townships_wanted=15, villages_wanted=200, log_stream=io.StringIO()
+        )
+        build_territory(ctx)
+        county = ctx.county
+    else:  # a county of the large register (--register)
+        from jindu.orgs.models import OrgUnit
+
+        county = OrgUnit.objects.get(pk=county_id)
     user = accounts.create_user(
-        actor=None, username="office", full_name="县禁毒办", org_unit=ctx.county,
+        actor=None, username="bench-office", full_name="县禁毒办", org_unit=county,
         password="Bench#2026qlx", roles={"county_office"}, must_change_password=False,
     )  # fmt: skip
     # As a worker starts: every task known (the apps' import pages loaded), and SQLite's
@@ -299,18 +323,64 @@ def _as_job(user, data: bytes, filename: str) -> dict:
     }
 
 
-def run(sheet: Path, database_url: str, as_job: bool) -> dict:
-    with tempfile.TemporaryDirectory(prefix="jindu-bench-") as var_dir:
+def run(sheet: Path, database_url: str, as_job: bool, register: tuple | None = None) -> dict:
+    with tempfile.TemporaryDirectory(prefix="jindu-bench-", dir=CACHE) as var_dir:
         env = {k: v for k, v in os.environ.items() if not k.startswith("JINDU_")}
         env.update(ENV, JINDU_VAR_DIR=var_dir)
         env["JINDU_DATABASE_URL"] = database_url or f"sqlite:///{var_dir}/bench.sqlite3"
+        extra = ["--as-job"] if as_job else []
+        if register is not None:
+            # A fresh copy of the large register for each run.
+            source, county_id = register
+            shutil.copyfile(source, f"{var_dir}/bench.sqlite3")
+            extra += ["--county", str(county_id)]
         out = subprocess.run(
-            [sys.executable, __file__, "--worker", str(sheet)] + (["--as-job"] if as_job else []),
+            [sys.executable, __file__, "--worker", str(sheet), *extra],
             env=env, capture_output=True, text=True, check=False,
         )  # fmt: skip
     if out.returncode != 0:
         sys.exit(out.stderr)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def register_county(path: Path) -> tuple[int, tuple]:
+    """The first county of a register built by ``jindu seed`` (SQLite): its id, and its
+    name, code and villages and grids (those whose name is unique in the county)."""
+    wal = Path(f"{path}-wal")
+    if wal.exists() and wal.stat().st_size:
+        sys.exit(f"{path} has a write-ahead log: let its writer finish (or checkpoint it) first")
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        db.execute("PRAGMA query_only=1")
+        pk, name, path_, code = db.execute(
+            "SELECT id, name, path, division_code FROM orgs_orgunit WHERE level = 'county' "
+            "ORDER BY id LIMIT 1"
+        ).fetchone()
+        townships = {
+            tid: (n, i)
+            for i, (tid, n) in enumerate(
+                db.execute(
+                    "SELECT id, name FROM orgs_orgunit WHERE level = 'township' AND path LIKE ? "
+                    "ORDER BY path",
+                    [path_ + "%"],
+                )
+            )
+        }
+        found = db.execute(
+            "SELECT name, division_code, path FROM orgs_orgunit "
+            "WHERE level IN ('village', 'grid') AND path LIKE ? ORDER BY path",
+            [path_ + "%"],
+        ).fetchall()
+    counts: dict[str, int] = {}
+    for unit, _code, _path in found:
+        counts[unit] = counts.get(unit, 0) + 1
+    units = []
+    for unit, unit_code, unit_path in found:
+        if counts[unit] > 1:
+            continue
+        township_id = int(unit_path.strip("/").split("/")[3])
+        township, index = townships[township_id]
+        units.append((unit, unit_code, index, f"{name}{township}{unit}"))
+    return pk, (name, code, units)
 
 
 def fresh_postgres(url: str) -> str:
@@ -364,19 +434,33 @@ def main() -> None:
         action="store_true",
         help="import as the background job a confirmation queues, not step by step",
     )
+    parser.add_argument(
+        "--register",
+        help="a SQLite register built by `jindu seed` (e.g. 1,000,000 people): each run "
+        "imports into a fresh copy of it, into its first county",
+    )
+    parser.add_argument("--county", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         _setup({})
-        worker(args.worker, args.as_job)
+        worker(args.worker, args.as_job, args.county)
         return
     suffix = "" if args.sheet_style == "excel" else "-inline"
+    register = county = None
+    if args.register:
+        if args.postgres:
+            sys.exit("--register is a SQLite register")
+        county_id, county = register_county(Path(args.register))
+        register = (args.register, county_id)
+        suffix += f"-{county[1]}"
+        print(f"register: {args.register}, county {county[0]} ({len(county[2])} units)")
     sheet = CACHE / f"people-{args.rows}{suffix}.xlsx"
     if not sheet.exists():
         started = time.perf_counter()
         with tempfile.TemporaryDirectory() as var_dir:
             _setup({**ENV, "JINDU_VAR_DIR": var_dir})
-            make_sheet(sheet, args.rows, args.sheet_style)
+            make_sheet(sheet, args.rows, args.sheet_style, county)
         print(f"generated {sheet} in {time.perf_counter() - started:.1f} s", flush=True)
     print(f"sheet: {sheet} ({sheet.stat().st_size / 1e6:.1f} MB)", flush=True)
     databases = ([""] if not args.no_sqlite else []) + ([args.postgres] if args.postgres else [])
@@ -385,7 +469,7 @@ def main() -> None:
         for _run in range(args.runs):
             load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
             print(f"load average before the run: {load}", flush=True)
-            result = run(sheet, fresh_postgres(url) if url else "", args.as_job)
+            result = run(sheet, fresh_postgres(url) if url else "", args.as_job, register)
             report(result)
             totals.append(result["total"])
         if args.runs > 1:
