@@ -333,6 +333,7 @@ def run(sheet: Path, database_url: str, as_job: bool, register: tuple | None = N
             # A fresh copy of the large register for each run.
             source, county_id = register
             shutil.copyfile(source, f"{var_dir}/bench.sqlite3")
+            os.sync()  # its gigabytes on disk before the clock starts, not written meanwhile
             extra += ["--county", str(county_id)]
         out = subprocess.run(
             [sys.executable, __file__, "--worker", str(sheet), *extra],
