@@ -245,52 +245,49 @@ class ImportPages:
 
     def check_in_background(self, job: Job, progress: jobs.Progress) -> dict[str, Any]:
         """The ``imports.validate`` job: read and check the stashed sheet, keep the preview."""
-        data, filename, options = _stashed(job)
-        user, token = job.actor, job.params["token"]
         try:
-            spec = self.make_spec(_request_for(user), job.params.get("options", options))
-            preview = validate(spec, data, filename=filename, progress=progress)
+            preview = self._checked(
+                job, progress, out_of_scope=_("所选单位已不在您的管辖范围内，请重新上传")
+            )
         except ImportFileError as exc:
             # The file cannot be imported at all: it need not be kept.
-            drop_upload(user=user, token=token)
+            drop_upload(user=job.actor, token=job.params["token"])
             raise jobs.JobFailed(str(exc)) from exc
-        except Http404 as exc:
-            raise jobs.JobFailed(_("所选单位已不在您的管辖范围内，请重新上传")) from exc
         progress(_("保存检查结果"))
         summary = preview.summary(error_limit=ERRORS_SHOWN)
-        save_outcome(
-            user=user,
-            token=token,
-            outcome={"preview": summary, "rejected": preview.rejected(), "result": None},
-        )
+        outcome = {"preview": summary, "rejected": preview.rejected(), "result": None}
+        save_outcome(user=job.actor, token=job.params["token"], outcome=outcome)
         progress.hold(preview)  # freed once the job has recorded its end
         return {k: summary[k] for k in ("rows_read", "valid", "invalid")}
 
     def write_in_background(self, job: Job, progress: jobs.Progress) -> dict[str, Any]:
         """The ``imports.commit`` job: check the stashed sheet again and write it."""
-        data, filename, options = _stashed(job)
-        user, token = job.actor, job.params["token"]
+        out_of_scope = _("所选单位已不在您的管辖范围内，未写入任何数据，请重新上传")
         try:
-            spec = self.make_spec(_request_for(user), job.params.get("options", options))
-            preview = validate(spec, data, filename=filename, progress=progress)
+            preview = self._checked(job, progress, out_of_scope=out_of_scope)
             result = commit(preview, partial=bool(job.params.get("partial")), progress=progress)
         except (ImportFileError, ImportWriteError) as exc:
             raise jobs.JobFailed(str(exc)) from exc
-        except Http404 as exc:
-            raise jobs.JobFailed(
-                _("所选单位已不在您的管辖范围内，未写入任何数据，请重新上传")
-            ) from exc
         progress(_("保存导入结果"))
         outcome = {
             "preview": preview.summary(error_limit=ERRORS_SHOWN),
             "rejected": preview.rejected(),
             "result": result.as_dict(),
         }
-        save_outcome(user=user, token=token, outcome=outcome)
+        save_outcome(user=job.actor, token=job.params["token"], outcome=outcome)
         if result.written:
-            drop_upload(user=user, token=token)
+            drop_upload(user=job.actor, token=job.params["token"])
         progress.hold(preview)  # freed once the job has recorded its end
         return outcome["result"]
+
+    def _checked(self, job: Job, progress: jobs.Progress, *, out_of_scope: str) -> Any:
+        """The stashed sheet of a job, read and checked for the job's user as its spec."""
+        data, filename, options = _stashed(job)
+        try:
+            spec = self.make_spec(_request_for(job.actor), job.params.get("options", options))
+        except Http404 as exc:
+            raise jobs.JobFailed(out_of_scope) from exc
+        return validate(spec, data, filename=filename, progress=progress)
 
     def rejected(self, request: HttpRequest, token: str) -> HttpResponse:
         from jindu.core.excel import export_response

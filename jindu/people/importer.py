@@ -53,7 +53,6 @@ from jindu.people.import_units import Unit, UnitFinder
 from jindu.people.models import Measure, Person, Responsibility
 
 _CHUNK = 5000
-_FIRST = 500
 
 # ------------------------------------------------------------------ cells
 
@@ -667,14 +666,12 @@ class PersonImport(ImportSpec):
             """The people and measure rows, chunk by chunk, ready for the database."""
             drug_json: dict[tuple[str, ...], str] = {}
             measure_ids = iter(measure_keys)
-            # A small first chunk: the writing starts as soon as it arrives.
-            starts = [0, *range(_FIRST, len(rows), _CHUNK)]
-            for start, stop in zip(starts, [*starts[1:], len(rows)], strict=True):
-                chunk = rows[start:stop]
+            for start in range(0, len(rows), _CHUNK):
+                chunk = rows[start : start + _CHUNK]
                 secret = _encrypt_columns(chunk)
                 people, measures = [], []
                 for pk, row, (id_number, household, current, phone) in zip(
-                    ids[start:stop], chunk, secret, strict=True
+                    ids[start : start + _CHUNK], chunk, secret, strict=True
                 ):
                     v, plan = row.values, row.context
                     unit, number, m = plan.unit, plan.number, plan.new_measure

@@ -53,7 +53,6 @@ class Command(BaseCommand):
         try:
             while not self.stopping:
                 _fresh_connection()
-                jobs.hold_checkpoints()
                 if time.monotonic() - upkeep_at >= UPKEEP_EVERY:
                     self._upkeep()
                     upkeep_at = time.monotonic()
@@ -75,6 +74,8 @@ class Command(BaseCommand):
 
     def _run(self, job: Any) -> None:
         started = time.monotonic()
+        # The job's commits leave SQLite's checkpoint to the one after it (below).
+        jobs.hold_checkpoints()
         jobs.run(job)
         # The job has recorded how it ended: now its writes are copied from SQLite's
         # log into the database file (jobs.hold_checkpoints).
