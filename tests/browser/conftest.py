@@ -126,3 +126,17 @@ def open_page(chromium: Any, live_server: Any) -> Iterator[Callable[..., Watched
     yield _open
     for context in contexts:
         context.close()
+
+
+def sign_in(page_or_watched: Any, live_server: Any, username: str) -> None:
+    """Sign a persona in through the real sign-in page and wait for the home page."""
+    from django.urls import reverse
+
+    from tests.personas import PASSWORD
+
+    page = getattr(page_or_watched, "page", page_or_watched)
+    page.goto(live_server.url + reverse("accounts:login"))
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_url(live_server.url + reverse("portal:home"))

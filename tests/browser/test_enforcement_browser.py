@@ -16,19 +16,10 @@ import pytest
 from django.urls import reverse
 
 from jindu.enforcement.models import Case
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, sign_in
 from tests.people_factories import make_id_number
-from tests.personas import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, live_server, username):
-    page.goto(live_server.url + reverse("accounts:login"))
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url(live_server.url + reverse("portal:home"))
 
 
 def fits(page) -> bool:

@@ -12,8 +12,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.browser.conftest import PHONE
-from tests.personas import PASSWORD
+from tests.browser.conftest import PHONE, sign_in
 from tests.test_people_followup import test_on, under_detox
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -32,11 +31,7 @@ def test_grid_worker_records_a_negative_urine_test_from_my_people_on_a_phone(
 
     watched = open_page(PHONE, phone=True)
     page = watched.page
-    page.goto(live_server.url + reverse("accounts:login"))
-    page.locator("input[name=username]").fill("grid_worker")
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url(live_server.url + reverse("portal:home"))
+    sign_in(page, live_server, "grid_worker")
 
     home = page.locator("#jd-home-my-people-section")
     home.wait_for()
@@ -95,11 +90,7 @@ def test_the_visit_form_asks_for_the_kind_of_help_only_for_help_given(
     person = under_detox(personas.cadre_a, personas.territory.grid_a, reported_days_ago=3)
     watched = open_page(PHONE, phone=True)
     page = watched.page
-    page.goto(live_server.url + reverse("accounts:login"))
-    page.locator("input[name=username]").fill("grid_worker")
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url(live_server.url + reverse("portal:home"))
+    sign_in(page, live_server, "grid_worker")
     page.goto(live_server.url + reverse("people:visit_add", kwargs={"pk": person.pk}))
     help_kind = page.locator("select[name=help_kind]")
     assert not help_kind.is_visible()
@@ -126,14 +117,7 @@ def test_the_township_overdue_list_and_the_policy_page_on_a_desktop(
     watched = open_page(DESKTOP)
     page = watched.page
 
-    def sign_in(username):
-        page.goto(live_server.url + reverse("accounts:login"))
-        page.locator("input[name=username]").fill(username)
-        page.locator("input[name=password]").fill(PASSWORD)
-        page.get_by_role("button", name="登录", exact=True).click()
-        page.wait_for_url(live_server.url + reverse("portal:home"))
-
-    sign_in("cadre_a")
+    sign_in(page, live_server, "cadre_a")
     page.locator("#jd-sidenav").get_by_role("link", name="逾期及需关注").click()
     page.wait_for_url(live_server.url + reverse("people:overdue"))
     rows = page.locator(".jd-overdue-row")
@@ -146,7 +130,7 @@ def test_the_township_overdue_list_and_the_policy_page_on_a_desktop(
     page.get_by_role("button", name="用户菜单").click()
     page.get_by_role("button", name="退出").click()
 
-    sign_in("county_officer")
+    sign_in(page, live_server, "county_officer")
     page.goto(live_server.url + reverse("people:policy"))
     page.locator("input[name=lost_contact_days]").fill("400")
     page.get_by_role("button", name="保存").click()

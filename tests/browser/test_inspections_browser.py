@@ -16,20 +16,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.browser.conftest import DESKTOP, PHONE, Watched
+from tests.browser.conftest import DESKTOP, PHONE, Watched, sign_in
 from tests.inspections_factories import inspect, make_venue, png_bytes
-from tests.personas import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(watched: Watched, live_server, username: str) -> None:
-    page = watched.page
-    page.goto(live_server.url + reverse("accounts:login"))
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url(live_server.url + reverse("portal:home"))
 
 
 def colour_of(watched: Watched) -> str:

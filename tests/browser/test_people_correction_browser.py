@@ -13,8 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from jindu.people.models import DrugTest
-from tests.browser.conftest import PHONE
-from tests.personas import PASSWORD
+from tests.browser.conftest import PHONE, sign_in
 from tests.test_people_followup import test_on, under_detox
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,11 +25,7 @@ def test_a_cadre_deletes_a_mistaken_test_with_a_reason_on_a_phone(open_page, liv
 
     watched = open_page(PHONE, phone=True)
     page = watched.page
-    page.goto(live_server.url + reverse("accounts:login"))
-    page.locator("input[name=username]").fill("cadre_a")
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url(live_server.url + reverse("portal:home"))
+    sign_in(page, live_server, "cadre_a")
 
     page.goto(live_server.url + reverse("people:test_delete", kwargs={"pk": mistaken.pk}))
     assert "删除误录的检测记录" in page.locator("h1").inner_text()

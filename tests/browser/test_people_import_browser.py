@@ -24,9 +24,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from jindu.people.models import Person
-from tests.browser.conftest import DESKTOP
+from tests.browser.conftest import DESKTOP, sign_in
 from tests.people_factories import make_id_number
-from tests.personas import PASSWORD
 from tests.test_people_import import row, sheet
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -65,11 +64,7 @@ def test_a_cadre_imports_a_sheet_with_bad_rows_and_downloads_them(
     watched = open_page(DESKTOP)
     page = watched.page
     _polls_while_the_test_waits(page)
-    page.goto(live_server.url + reverse("accounts:login"))
-    page.locator("input[name=username]").fill("cadre_a")
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url(live_server.url + reverse("portal:home"))
+    sign_in(page, live_server, "cadre_a")
 
     page.locator(f"#jd-sidenav a[href='{reverse('people:import')}']").click()
     page.wait_for_url(live_server.url + reverse("people:import"))

@@ -16,22 +16,12 @@ import re
 import pytest
 from django.urls import reverse
 
-from tests.browser.conftest import DESKTOP, PHONE, Watched
-from tests.personas import PASSWORD
+from tests.browser.conftest import DESKTOP, PHONE, sign_in
 from tests.test_regulation_factories import days_ago, line, make_unit, today
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 KINDS = ("账实不符", "销售无对应购入", "购入无对应销售", "销售未按时报告", "超核定数量购买")
-
-
-def sign_in(watched: Watched, live_server, username: str) -> None:
-    page = watched.page
-    page.goto(live_server.url + reverse("accounts:login"))
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url(live_server.url + reverse("portal:home"))
 
 
 def plant(personas) -> None:

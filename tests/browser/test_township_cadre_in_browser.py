@@ -12,8 +12,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from tests.browser.conftest import DESKTOP, PHONE, Watched
-from tests.personas import PASSWORD
+from tests.browser.conftest import DESKTOP, PHONE, Watched, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -22,15 +21,6 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 
 def url(live_server, name: str) -> str:
     return live_server.url + reverse(name)
-
-
-def sign_in(watched: Watched, live_server, username: str) -> None:
-    page = watched.page
-    page.goto(url(live_server, "accounts:login"))
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    page.wait_for_url(url(live_server, "portal:home"))
 
 
 def assert_home_in_chinese(watched: Watched, personas) -> None:
