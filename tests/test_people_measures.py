@@ -4,6 +4,7 @@ the measures (it is never typed)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
@@ -19,6 +20,14 @@ from tests.people_factories import make_id_number, make_person
 
 def _day(days_ago: int) -> str:
     return f"{timezone.localdate() - timedelta(days=days_ago):%Y-%m-%d}"
+
+
+@dataclass(frozen=True)
+class _Ago:
+    """A day as parameters name it, turned into a date when the test runs, not when
+    it is collected (a run that passes midnight in China would shift it)."""
+
+    days: int
 
 
 @pytest.fixture
@@ -68,30 +77,30 @@ def test_adding_community_detox_computes_its_end_and_sets_the_status(cadre, pers
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
-        ({"decision_date": _day(-3)}, "decision_date", "决定日期不能晚于今天"),
+        ({"decision_date": _Ago(-3)}, "decision_date", "决定日期不能晚于今天"),
         ({"decision_date": "1979-01-01"}, "decision_date", "决定日期不能早于出生日期"),
         (
-            {"decision_date": _day(10), "report_in_date": _day(12)},
+            {"decision_date": _Ago(10), "report_in_date": _Ago(12)},
             "report_in_date",
             "报到日期不能早于决定日期",
         ),
         (
-            {"decision_date": _day(10), "report_in_date": _day(-1)},
+            {"decision_date": _Ago(10), "report_in_date": _Ago(-1)},
             "report_in_date",
             "报到日期不能晚于今天",
         ),
         (
-            {"decision_date": _day(10), "term_months": "24"},
+            {"decision_date": _Ago(10), "term_months": "24"},
             "term_months",
             "社区戒毒期限为36个月（自报到之日起）",
         ),
         (
-            {"decision_date": _day(30), "report_in_date": _day(25), "ended_on": _day(26)},
+            {"decision_date": _Ago(30), "report_in_date": _Ago(25), "ended_on": _Ago(26)},
             "ended_on",
             "结束日期不能早于开始（报到）日期",
         ),
         (
-            {"decision_date": _day(30), "report_in_date": _day(25), "ended_on": _day(5)},
+            {"decision_date": _Ago(30), "report_in_date": _Ago(25), "ended_on": _Ago(5)},
             "end_reason",
             "请选择结束原因",
         ),
@@ -100,6 +109,7 @@ def test_adding_community_detox_computes_its_end_and_sets_the_status(cadre, pers
     ],
 )
 def test_community_detox_rules_are_explained_next_to_the_field(cadre, person, data, field, message):
+    data = {k: _day(v.days) if isinstance(v, _Ago) else v for k, v in data.items()}
     response = _add(cadre, person, kind="community_detox", **data)
     assert response.status_code == 200
     assert any(message in e for e in _errors(response, field)), response.context["form"].errors
