@@ -29,7 +29,7 @@ Identified = Suspect | UserCaught | DrugDrivingTest
 MAX_NAME = 50
 
 
-def id_index(value: str) -> str:
+def id_index(value: str) -> bytes:
     return crypto.blind_index(value, "enforcement-id")
 
 

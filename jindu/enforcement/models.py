@@ -17,7 +17,7 @@ from datetime import date
 from django.db import models
 from django.db.models import Q
 
-from jindu.core.fields import EncryptedTextField
+from jindu.core.fields import BlindIndexField, EncryptedTextField
 from jindu.core.paths import path_index
 from jindu.core.scoping import ScopedModel
 from jindu.people.models import Sex
@@ -132,7 +132,7 @@ class Suspect(ScopedModel):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="suspects")
     name = models.CharField("姓名", max_length=50)
     id_number = EncryptedTextField("身份证号")
-    id_index = models.CharField("身份证号索引", max_length=64, editable=False, db_index=True)
+    id_index = BlindIndexField("身份证号索引", db_index=True)
     # Sex and birth date are read from the ID number; the 18th birthday too, so that
     # "a minor at the offence" is one comparison of two dates in SQL.
     sex = models.CharField("性别", max_length=1, choices=Sex.choices)
@@ -272,7 +272,7 @@ class UserCaught(ScopedModel):
     )
     name = models.CharField("姓名", max_length=50)
     id_number = EncryptedTextField("身份证号")
-    id_index = models.CharField("身份证号索引", max_length=64, editable=False, db_index=True)
+    id_index = BlindIndexField("身份证号索引", db_index=True)
     drug_type = models.CharField("吸食毒品种类", max_length=50)  # code list "drug_type"
     outcome = models.CharField("处理结果", max_length=30, choices=Outcome.choices)
     department = models.ForeignKey(
@@ -316,7 +316,7 @@ class DrugDrivingTest(ScopedModel):
     tested_on = models.DateField("检测日期")
     name = models.CharField("姓名", max_length=50)
     id_number = EncryptedTextField("身份证号")
-    id_index = models.CharField("身份证号索引", max_length=64, editable=False, db_index=True)
+    id_index = BlindIndexField("身份证号索引", db_index=True)
     plate = models.CharField("车牌号", max_length=20, blank=True)
     result = models.CharField("检测结果", max_length=10, choices=DrivingResult.choices)
     licence_held = models.BooleanField("持有驾驶证", default=False)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from jindu.core.fields import EncryptedTextField
+from jindu.core.fields import BlindIndexField, EncryptedTextField
 from jindu.core.paths import OrgPathField, path_index
 from jindu.core.scoping import ScopedModel
 
@@ -29,7 +29,7 @@ class Person(ScopedModel):
     sex = models.CharField("性别", max_length=1, choices=Sex.choices)
     birth_date = models.DateField("出生日期")
     id_number = EncryptedTextField("身份证号")
-    id_index = models.CharField("身份证号索引", max_length=64, unique=True, editable=False)
+    id_index = BlindIndexField("身份证号索引", unique=True)
     ethnicity = models.CharField("民族", max_length=20, blank=True)  # code list "ethnicity"
     household_address = EncryptedTextField("户籍地")
     household_local = models.BooleanField("本县户籍", default=True)
@@ -63,7 +63,7 @@ class Person(ScopedModel):
     # given day is decided at query time from ``measure_until``.
     measure_kind = models.CharField("当前/最近措施", max_length=30, blank=True)
     measure_anchor = models.DateField("措施起算日期", null=True, blank=True)
-    measure_until = models.DateField("措施截止日期", null=True, blank=True, db_index=True)
+    measure_until = models.DateField("措施截止日期", null=True, blank=True)
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
     updated_at = models.DateTimeField("修改时间", auto_now=True)
 
@@ -81,7 +81,6 @@ class Person(ScopedModel):
         indexes = [
             path_index("people_person"),
             models.Index(fields=["org_path", "id"], name="people_person_keyset"),
-            models.Index(fields=["name"], name="people_person_name"),
         ]
 
     def __str__(self) -> str:

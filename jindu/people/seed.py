@@ -345,7 +345,7 @@ def write_plans(
 # ------------------------------------------------------------------ the register
 
 
-def _existing_indexes() -> set[str]:
+def _existing_indexes() -> set[bytes]:
     return set(Person.objects.values_list("id_index", flat=True))
 
 

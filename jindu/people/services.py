@@ -74,7 +74,7 @@ COMMUNITY = frozenset({"community_detox", "community_rehab"})
 RESPONSIBLE_LEVELS = frozenset({"village", "grid"})
 
 
-def id_index(value: str) -> str:
+def id_index(value: str) -> bytes:
     return crypto.blind_index(value, "person-id")
 
 
