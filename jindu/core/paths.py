@@ -9,8 +9,10 @@ on SQLite it becomes a range over the binary-collated index; on PostgreSQL a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import models
+from django.db.backends.ddl_references import Statement
 from django.db.models import Lookup
 
 
@@ -72,8 +74,37 @@ def common_ancestor(paths: Sequence[str]) -> str:
     return "/" + "".join(f"{part}/" for part in shared)
 
 
-def path_index(model_name: str, field: str = "org_path") -> models.Index:
-    """An index that serves subtree queries on both databases."""
-    return models.Index(
+class PostgresOnlyIndex(models.Index):
+    """An index only PostgreSQL needs: on SQLite it is made sure to be absent.
+
+    A subtree query reads a path index with ``LIKE '/1/7/%'``, which PostgreSQL
+    serves only from an index of ``varchar_pattern_ops`` (unless the database's
+    collation is C); a table whose keyset index starts with the path needs it
+    beside that index. On SQLite both would hold the same entries in the same
+    order (every SQLite index ends with the row's key), so there the keyset index
+    serves the subtree and the copy would only cost each insert.
+    """
+
+    def _absent(self, schema_editor: Any) -> Statement:
+        return Statement("DROP INDEX IF EXISTS %(name)s", name=schema_editor.quote_name(self.name))
+
+    def create_sql(self, model: Any, schema_editor: Any, using: str = "", **kwargs: Any) -> Any:
+        if schema_editor.connection.vendor != "postgresql":
+            return self._absent(schema_editor)
+        return super().create_sql(model, schema_editor, using=using, **kwargs)
+
+    def remove_sql(self, model: Any, schema_editor: Any, **kwargs: Any) -> Any:
+        if schema_editor.connection.vendor != "postgresql":
+            return self._absent(schema_editor)
+        return super().remove_sql(model, schema_editor, **kwargs)
+
+
+def path_index(model_name: str, field: str = "org_path", *, keyset: bool = False) -> models.Index:
+    """An index that serves subtree queries on both databases.
+
+    ``keyset``: the table also has an index on (path, id), which serves them on
+    SQLite (``PostgresOnlyIndex``)."""
+    kind = PostgresOnlyIndex if keyset else models.Index
+    return kind(
         fields=[field], name=f"{model_name}_{field}_idx"[:30], opclasses=["varchar_pattern_ops"]
     )

@@ -79,7 +79,7 @@ class Person(ScopedModel):
         ordering = ["org_path", "id"]
         verbose_name = "吸毒人员"
         indexes = [
-            path_index("people_person"),
+            path_index("people_person", keyset=True),
             models.Index(fields=["org_path", "id"], name="people_person_keyset"),
         ]
 
