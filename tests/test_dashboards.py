@@ -27,10 +27,21 @@ from tests.test_enforcement_factories import make_case
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    """Today as each test starts, not as the module was collected (a run may pass
+    midnight in China)."""
+    global TODAY
+    TODAY = timezone.localdate()
+
+
 PAGES = ("dashboards:county", "dashboards:screen", "dashboards:screen_panel")
 
 
-def _solved(personas, unit, day=TODAY):
+def _solved(personas, unit, day=None):
+    day = day or TODAY
     return make_case(
         personas.county_officer, unit, personas.territory.police_dept,
         filed_on=day, solved_on=day,

@@ -19,6 +19,17 @@ from tests.helpers import sign_in
 
 TODAY = timezone.localdate()
 YEAR = TODAY.year
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    """Today as each test starts, not as the module was collected (a run may pass
+    midnight in China)."""
+    global TODAY, YEAR
+    TODAY = timezone.localdate()
+    YEAR = TODAY.year
+
+
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n"
 
 

@@ -20,6 +20,16 @@ from tests.people_factories import make_person
 from tests.personas import PERSONAS
 
 TODAY = timezone.localdate()
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    """Today as each test starts, not as the module was collected (a run may pass
+    midnight in China)."""
+    global TODAY
+    TODAY = timezone.localdate()
+
+
 PAGES = {
     "targets:list": "dashboard_view",
     "targets:board": "dashboard_view",
