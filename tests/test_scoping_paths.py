@@ -75,6 +75,26 @@ def test_the_scoped_tables_subtree_query_is_one_indexed_search_for_a_user(person
         assert "org_path>? AND org_path<?" in plan, plan
 
 
+@pytest.mark.django_db
+def test_the_register_has_its_path_index_on_postgresql_only_and_a_subtree_search_either_way():
+    """``PostgresOnlyIndex``: on SQLite the keyset index (org_path, id) serves the subtree."""
+    from jindu.people.models import Person
+
+    with connection.cursor() as cursor:
+        indexes = connection.introspection.get_constraints(cursor, "people_person")
+    assert ("people_person_org_path_idx" in indexes) is (connection.vendor == "postgresql")
+    assert indexes["people_person_keyset"]["columns"] == ["org_path", "id"]
+    # No index that no query reads: every one costs each insert into a large register.
+    indexed = {tuple(c["columns"]) for c in indexes.values() if c["index"] or c["unique"]}
+    assert ("name",) not in indexed and ("measure_until",) not in indexed
+    plan = _plan(Person.objects.within("/1/2/"))
+    if connection.vendor == "postgresql":
+        assert "Seq Scan" not in plan and "people_person_org_path_idx" in plan, plan
+    else:
+        assert "SEARCH people_person USING" in plan and "people_person_keyset" in plan, plan
+        assert "org_path>? AND org_path<?" in plan, plan
+
+
 def test_common_ancestor_of_paths():
     from jindu.core.paths import common_ancestor
 
