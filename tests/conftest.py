@@ -40,6 +40,16 @@ def _audit_guards_lifted_for_flush():
     flush.Command.handle = original
 
 
+@pytest.fixture(autouse=True)
+def _language_put_back():
+    """Each test starts in the site's language: a request for an English page
+    leaves English active in the thread, and the next test would read it."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def personas(db) -> Personas:
     return build_personas()
