@@ -114,8 +114,7 @@ BLIND_INDEX_BYTES = 16
 
 def blind_index(value: str, purpose: str) -> bytes:
     """A keyed hash for exact-match search and uniqueness without storing the value."""
-    mac = hmac.new(derive_key(f"blind/{purpose}"), value.encode("utf-8"), hashlib.sha256)
-    return mac.digest()[:BLIND_INDEX_BYTES]
+    return blind_index_many([value], purpose)[0]
 
 
 def blind_index_many(values: list[str], purpose: str) -> list[bytes]:

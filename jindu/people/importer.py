@@ -255,7 +255,7 @@ class _RowPlan:
     """What writing one row does, worked out during the checks."""
 
     number: idnumber.IdNumber
-    index: str
+    index: bytes
     unit: Unit | None = None
     existing: Any = None
     changes: dict[str, Any] | None = None
@@ -338,7 +338,7 @@ class PersonImport(ImportSpec):
         self.scope_path: str = user.scope_path if user else ""
         self.scope_name: str = user.org_unit.name if user and user.org_unit_id else ""
         self.today = timezone.localdate()
-        self.existing: dict[str, Any] = {}
+        self.existing: dict[bytes, Any] = {}
         self.rows: Sequence[ImportRow] = ()
         self.measures: dict[int, list[Measure]] = {}
         # Set by ``write``: the people it created, then those it updated.
@@ -401,7 +401,7 @@ class PersonImport(ImportSpec):
     # -- checks
     def check_rows(self, rows: Sequence[ImportRow]) -> None:
         self.rows = rows
-        first: dict[str, ImportRow] = {}
+        first: dict[bytes, ImportRow] = {}
         for row in rows:
             plan = row.context
             if plan is None:
