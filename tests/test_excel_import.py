@@ -418,9 +418,7 @@ def test_a_rule_broken_during_the_write_rolls_everything_back():
 
 
 @pytest.mark.django_db
-def test_progress_is_told_of_each_step_and_once_per_5000_rows_not_per_row(monkeypatch):
-    from jindu.core import offload
-
+def test_progress_is_told_of_each_step_and_once_per_5000_rows_not_per_row():
     rows = [["标题行"], ["姓名", "次数"]]
     rows += [[f"人{i}", i] for i in range(12001)]
     data = make_xlsx(rows)
@@ -429,8 +427,6 @@ def test_progress_is_told_of_each_step_and_once_per_5000_rows_not_per_row(monkey
     def progress(stage, done=None, total=None):
         heard.append((stage, done, total))
 
-    # In one process: before each block of 5,000 rows.
-    monkeypatch.setattr(offload, "INLINE", True)
     preview = validate(PeopleSpec(), data, progress=progress)
     assert heard == [
         ("读取文件", None, None),
@@ -440,24 +436,6 @@ def test_progress_is_told_of_each_step_and_once_per_5000_rows_not_per_row(monkey
         ("查询已有数据", 12001, 12001),
         ("核对每一行", 12001, 12001),
     ]
-    # Parsed on two cores (12,001 rows are more than PARSE_APART_ROWS): this process
-    # tells of its 6,600 rows (55 %) block by block, then of each block the child hands over.
-    monkeypatch.setattr(offload, "INLINE", False)
-    heard.clear()
-    apart = validate(PeopleSpec(), data, progress=progress)
-    assert heard == [
-        ("读取文件", None, None),
-        ("检查第 0 / 12,001 行", 0, 12001),
-        ("检查第 5,000 / 12,001 行", 5000, 12001),
-        ("检查第 11,600 / 12,001 行", 11600, 12001),
-        ("检查第 12,001 / 12,001 行", 12001, 12001),
-        ("查询已有数据", 12001, 12001),
-        ("核对每一行", 12001, 12001),
-    ]
-    assert [(r.number, r.cells, r.values, r.errors) for r in apart.rows] == [
-        (r.number, r.cells, r.values, r.errors) for r in preview.rows
-    ]
-    heard.clear()
     plain = validate(PeopleSpec(), data)
     assert [(r.number, r.values, r.errors) for r in preview.rows] == [
         (r.number, r.values, r.errors) for r in plain.rows

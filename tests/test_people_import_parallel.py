@@ -1,7 +1,6 @@
-"""A large legacy sheet saved as Excel and WPS save it (shared strings): the second
-half of its rows is parsed in a forked child while the parent parses the first, and
-its rows are built and encrypted in a forked child (jindu.core.offload) while the
-parent writes; the result is exactly what the same import gives in one process."""
+"""A large legacy sheet saved as Excel and WPS save it (shared strings): its rows are
+built and encrypted in a forked child (jindu.core.offload) while the parent writes,
+and the result is exactly what the same import gives in one process."""
 
 from __future__ import annotations
 
@@ -22,11 +21,8 @@ UNITS = ("甲一村", "甲一村第一网格")
 ROWS = 12_000  # more than two of the writer's chunks
 
 
-def excel_sheet(faults: bool = False) -> bytes:
-    """Written with XlsxWriter: text in the shared-string table, dates as date cells.
-
-    With ``faults``, some rows in both halves are wrong, one is blank and the header
-    is repeated once (as on every printed page of some sheets)."""
+def excel_sheet() -> bytes:
+    """Written with XlsxWriter: text in the shared-string table, dates as date cells."""
     import xlsxwriter
 
     buffer = io.BytesIO()
@@ -38,10 +34,6 @@ def excel_sheet(faults: bool = False) -> bytes:
     start = date(1960, 1, 1)
     for i in range(ROWS):
         r = i + 2
-        if faults and i in (3001, 9001):
-            if i == 9001:
-                ws.write_row(r, 0, HEADER)
-            continue  # 3001: a blank row
         birth = start + timedelta(days=i // 900 * 97 + i % 29)
         number = make_id_number(birth, i % 900)
         found = date(2015, 1, 1) + timedelta(days=i % 2500)
@@ -58,10 +50,6 @@ def excel_sheet(faults: bool = False) -> bytes:
             ws.write_string(r, 8, "社区戒毒")
             ws.write_string(r, 9, f"{decided.year}.{decided.month}.{decided.day}")
             ws.write_string(r, 10, (decided + timedelta(days=5)).isoformat())
-        if faults and i % 1000 == 7:
-            ws.write_string(r, 2, number[:-1] + ("1" if number[-1] == "0" else "0"))
-            ws.write_string(r, 6, "2099年1月1日" if i % 2000 == 7 else "2018.13.5")
-            ws.write_string(r, 5, "  " if i > 6000 else "甲一村")
     book.close()
     return buffer.getvalue()
 
@@ -124,39 +112,3 @@ def test_a_large_excel_sheet_gives_the_same_register_forked_or_not(personas, mon
     assert forked_state == inline_state
     # Lower-case x is stored upper-case, as in one process.
     assert all(p[1] == p[1].upper() for p in people)
-
-
-def test_the_parse_split_between_two_processes_gives_the_same_rows(personas, monkeypatch):
-    """Every row, its number, cells, values and errors the same parsed in two processes
-    as in one, with errors, a blank row and a repeated header in either half; the
-    progress counts up to the last row."""
-    from jindu.core import excel_import
-
-    data = excel_sheet(faults=True)
-    seen: dict[bool, list] = {}
-    reports: list[tuple] = []
-    for inline in (True, False):
-        monkeypatch.setattr(offload, "INLINE", inline)
-        assert offload.can_fork() is not inline
-        reports.clear()
-        preview = validate(
-            PersonImport(actor=personas.cadre_a), data, filename="名册.xlsx",
-            progress=lambda *a: reports.append(a),
-        )  # fmt: skip
-        seen[inline] = [(r.number, r.cells, r.values, r.errors, r.outcome) for r in preview.rows]
-    assert ROWS >= excel_import.PARSE_APART_ROWS
-    assert seen[False] == seen[True]
-    rows = seen[False]
-    assert len(rows) == ROWS - 2  # the blank row and the repeated header are skipped
-    numbers = [number for number, *_rest in rows]
-    # Data row i is sheet row i + 3 (a title and the header above).
-    assert numbers == sorted(numbers) and 3004 not in numbers and 9004 not in numbers
-    wrong = {number: dict(errors) for number, _c, _v, errors, _o in rows if errors}
-    # Data rows 7, 1007 … 11007: a wrong check digit, a wrong date, a blank unit late on.
-    assert sorted(wrong) == [i + 3 for i in range(7, ROWS, 1000)]
-    assert set(wrong[11010]) == {"id_number", "first_found_on", "unit"}
-    assert wrong[11010]["unit"] == "此项必填"
-    assert "不能晚于今天" in wrong[2010]["first_found_on"]
-    parsed = [(a[1], a[2]) for a in reports if len(a) == 3 and a[2] == ROWS]
-    assert parsed[-1] == (ROWS, ROWS)
-    assert [done for done, _t in parsed] == sorted(done for done, _t in parsed)

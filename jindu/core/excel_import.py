@@ -36,7 +36,6 @@ from django.utils.translation import gettext as _
 
 from jindu.core.excel import Column, Exporter
 from jindu.core.memory import collector_paused
-from jindu.core.offload import can_fork, produced_apart
 from jindu.core.sheet_halves import read_in_halves
 
 # ------------------------------------------------------------------ errors
@@ -243,9 +242,7 @@ class Field:
     """One column a spec reads.
 
     ``parse`` turns a non-blank cell into a value or raises ``CellError``; a blank
-    cell gives ``default`` (or an error if ``required``). It is a pure function of
-    the cell (no database, nothing remembered that another row needs): a large
-    sheet's last rows are parsed in a forked child.
+    cell gives ``default`` (or an error if ``required``).
     """
 
     key: str
@@ -676,154 +673,66 @@ PROGRESS_ROWS = 5000
 Progress = Callable[..., None]
 
 
-def _in_blocks(
-    body: Sequence[list[Any]], progress: Progress, done: int = 0, total: int | None = None
-) -> Iterator[Sequence[list[Any]]]:
+def _in_blocks(body: list[list[Any]], progress: Progress) -> Iterator[list[list[Any]]]:
     """The rows in blocks of ``PROGRESS_ROWS``, reporting progress before each block
-    (the caller chains the blocks: nothing is done per row). ``done`` rows of
-    ``total`` were parsed elsewhere before these."""
-    total = len(body) + done if total is None else total
-    for start in range(0, len(body), PROGRESS_ROWS):
-        _report_parsed(progress, done + start, total)
+    (the caller chains the blocks: nothing is done per row)."""
+    total = len(body)
+    for start in range(0, total, PROGRESS_ROWS):
+        shown = {"done": f"{start:,}", "total": f"{total:,}"}
+        progress(_("检查第 %(done)s / %(total)s 行") % shown, start, total)
         yield body[start : start + PROGRESS_ROWS]
-
-
-def _report_parsed(progress: Progress, done: int, total: int) -> None:
-    shown = {"done": f"{done:,}", "total": f"{total:,}"}
-    progress(_("检查第 %(done)s / %(total)s 行") % shown, done, total)
-
-
-# A sheet of at least this many rows is parsed on two cores: its last rows in a
-# forked child (``jindu.core.offload``), which hands back only what parsing made
-# of each cell. Parsers are pure functions of the cell, so the rows are the same.
-PARSE_APART_ROWS = 10_000
-# This process parses a little more than half: the child must also pack its rows,
-# and this process unpacks them (measured: a 100,000-row register sheet, 2 cores).
-_OWN_SHARE = 0.55
-# What the child sends for a parsed value equal to the text in its cell (most
-# names, addresses and units): the parent takes the cell it holds instead.
-_AS_IN_CELL = Ellipsis
-
-
-class _RowParser:
-    """Turns a sheet's data rows into ``ImportRow``s, by the spec's fields."""
-
-    def __init__(self, spec: ImportSpec, header: Header, sheet: SheetData) -> None:
-        self.grid = sheet.rows
-        self.columns = [
-            (c, f.key, f.parse, f.required, f.default) for c, f in sorted(header.columns.items())
-        ]
-        self.absent = [(f.key, f.default) for f in spec.fields if f not in header.columns.values()]
-        self.first, self.stop = header.first_col, header.last_col + 1
-        self.header_keys = {c: header_key(label) for c, label in header.labels.items()}
-        self.probe_col = self.columns[0][0]
-        self.probe_raw = sheet.rows[header.row_number - 1][self.probe_col]
-        self.required_msg = _("此项必填")
-
-    def parse(self, body: Iterable[list[Any]], number: int) -> list[ImportRow]:
-        """The rows of ``body``, whose first row is sheet row ``number + 1``."""
-        # Written for speed (a legacy register has 100,000 rows of 20 columns): the
-        # sheet is a full grid (every row equally wide), so cells are read by index.
-        columns, absent, first, stop = self.columns, self.absent, self.first, self.stop
-        probe_col, probe_raw, header_keys = self.probe_col, self.probe_raw, self.header_keys
-        required_msg = self.required_msg
-        rows: list[ImportRow] = []
-        for cells in body:
-            number += 1
-            probe = cells[probe_col]
-            if _blank(probe) and all(_blank(v) for v in cells):
-                continue
-            # Some sheets repeat the header on every printed page.
-            if probe == probe_raw and all(
-                header_key(cells[c]) == k for c, k in header_keys.items()
-            ):
-                continue
-            row = ImportRow(number, cells[first:stop])
-            values = row.values
-            for c, key, parse, required, default in columns:
-                raw = cells[c]
-                if raw is not None and raw != "":
-                    try:
-                        value = parse(raw)
-                    except CellError as exc:
-                        if not _blank(raw):
-                            row.errors.append((key, str(exc)))
-                            values[key] = default
-                            continue
-                    else:
-                        # Only a cell of spaces parses to nothing; it counts as empty.
-                        if value != "":
-                            values[key] = value
-                            continue
-                if required:
-                    row.errors.append((key, required_msg))
-                values[key] = default
-            for key, default in absent:
-                values[key] = default
-            rows.append(row)
-        return rows
-
-    def packed(self, body: Sequence[list[Any]], number: int) -> Iterator[list[tuple]]:
-        """``parse`` in blocks, each row as (number, values in column order, errors),
-        a value equal to its cell's text sent as ``_AS_IN_CELL`` (run in the child).
-
-        Every block is made before the first is handed over: the parent reads them
-        only once it has parsed its own share, and a full pipe would stop the child."""
-        cols = [c for c, *_rest in self.columns]
-        blocks = []
-        for start in range(0, len(body), PROGRESS_ROWS):
-            block = []
-            for row in self.parse(body[start : start + PROGRESS_ROWS], number + start):
-                cells = self.grid[row.number - 1]
-                block.append((
-                    row.number,
-                    tuple(
-                        _AS_IN_CELL if v.__class__ is str and v == cells[c] else v
-                        for c, v in zip(cols, row.values.values(), strict=False)
-                    ),
-                    row.errors,
-                ))  # fmt: skip
-            blocks.append(block)
-        yield from blocks
-
-    def unpacked(self, block: list[tuple]) -> list[ImportRow]:
-        """The parent's rows from a block of ``packed``."""
-        grid, first, stop, absent = self.grid, self.first, self.stop, self.absent
-        keys = [(c, key) for c, key, *_rest in self.columns]
-        rows = []
-        for number, values, errors in block:
-            cells = grid[number - 1]
-            row = ImportRow(number, cells[first:stop])
-            row.values = {
-                key: cells[c] if v is _AS_IN_CELL else v
-                for (c, key), v in zip(keys, values, strict=True)
-            }
-            row.values.update(absent)
-            row.errors = errors
-            rows.append(row)
-        return rows
 
 
 def _parse_rows(
     spec: ImportSpec, header: Header, sheet: SheetData, progress: Progress | None = None
 ) -> list[ImportRow]:
-    parser = _RowParser(spec, header, sheet)
+    # Written for speed (a legacy register has 100,000 rows of 20 columns): the
+    # sheet is a full grid (every row equally wide), so cells are read by index.
+    columns = [
+        (c, f.key, f.parse, f.required, f.default) for c, f in sorted(header.columns.items())
+    ]
+    absent = [(f.key, f.default) for f in spec.fields if f not in header.columns.values()]
+    first, stop = header.first_col, header.last_col + 1
+    header_keys = {c: header_key(label) for c, label in header.labels.items()}
+    probe_col = columns[0][0]
+    probe_raw = sheet.rows[header.row_number - 1][probe_col]
+    required_msg = _("此项必填")
+    rows: list[ImportRow] = []
     number = header.row_number
-    body = sheet.rows[number:]
-    total = len(body)
-    own = int(total * _OWN_SHARE) if total >= PARSE_APART_ROWS and can_fork() else total
-    # The child starts on the last rows before this process parses the first.
-    apart = produced_apart(lambda: parser.packed(body[own:], number + own)) if own < total else ()
-    mine: Iterable[list[Any]] = body[:own]
+    body = sheet.rows[header.row_number :]
     if progress is not None:
-        mine = chain.from_iterable(_in_blocks(body[:own], progress, 0, total))
-    rows = parser.parse(mine, number)
-    done = own
-    for block in apart:
-        rows.extend(parser.unpacked(block))
-        done = min(done + PROGRESS_ROWS, total)
-        if progress is not None:
-            _report_parsed(progress, done, total)
+        body = chain.from_iterable(_in_blocks(body, progress))
+    for cells in body:
+        number += 1
+        probe = cells[probe_col]
+        if _blank(probe) and all(_blank(v) for v in cells):
+            continue
+        # Some sheets repeat the header on every printed page.
+        if probe == probe_raw and all(header_key(cells[c]) == k for c, k in header_keys.items()):
+            continue
+        row = ImportRow(number, cells[first:stop])
+        values = row.values
+        for c, key, parse, required, default in columns:
+            raw = cells[c]
+            if raw is not None and raw != "":
+                try:
+                    value = parse(raw)
+                except CellError as exc:
+                    if not _blank(raw):
+                        row.errors.append((key, str(exc)))
+                        values[key] = default
+                        continue
+                else:
+                    # Only a cell of spaces parses to nothing; it counts as empty.
+                    if value != "":
+                        values[key] = value
+                        continue
+            if required:
+                row.errors.append((key, required_msg))
+            values[key] = default
+        for key, default in absent:
+            values[key] = default
+        rows.append(row)
     return rows
 
 
