@@ -321,3 +321,57 @@ def test_the_list_in_english_says_withdrawn(client, personas, positive):
     with translation.override(settings.LANGUAGE_CODE):
         html = client.get(reverse("notifications:list")).content.decode()
     assert "Withdrawn" in html
+
+
+# ------------------------------------------------------------------ alerts raised before
+
+
+def _as_raised_before(test: DrugTest) -> None:
+    """The alerts of ``test`` as they were raised before alerts named their test."""
+    Notification.objects.filter(source=followup.relapse_source(test)).update(
+        source=f"people.Person:{test.person_id}:relapse"
+    )
+
+
+def _migrate_old_alerts() -> None:
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("jindu.people.migrations.0007_relapse_alerts_name_their_test")
+    # Run on today's models (the migration reads and writes through them alone).
+    migration.name_their_test(apps, None)
+
+
+def test_alerts_raised_before_are_given_their_test_and_can_then_be_withdrawn(personas, person):
+    today = timezone.localdate()
+    earlier = test_on(personas.grid_worker, person, today - timedelta(days=3), "positive")
+    later = test_on(personas.grid_worker, person, today, "positive")
+    # A test of the same day entered an hour before the alert: not the one that raised it.
+    stray = test_on(personas.grid_worker, person, today - timedelta(days=3), "negative")
+    DrugTest.objects.filter(pk=stray.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    for test in (earlier, later):
+        _as_raised_before(test)
+    # An alert whose test was deleted since (no test of that day in the minute before).
+    gone = test_on(personas.grid_worker, person, today - timedelta(days=10), "positive")
+    _as_raised_before(gone)
+    DrugTest.objects.filter(pk=gone.pk).delete()
+    old = Notification.objects.filter(source=f"people.Person:{person.pk}:relapse")
+    assert old.count() == 3 * len(RECIPIENTS)
+
+    _migrate_old_alerts()
+
+    assert {a.recipient.username for a in alerts_of(earlier)} == RECIPIENTS
+    assert {a.recipient.username for a in alerts_of(later)} == RECIPIENTS
+    assert all(str(later.tested_on) in a.title for a in alerts_of(later))
+    assert not alerts_of(stray)
+    # The alert of the deleted test keeps its old source; nothing else changed.
+    assert old.count() == len(RECIPIENTS)
+    assert all(str(gone.tested_on) in a.title for a in old)
+    _migrate_old_alerts()  # again: nothing moves
+    assert old.count() == len(RECIPIENTS) and len(alerts_of(earlier)) == len(RECIPIENTS)
+
+    delete(personas, earlier)
+    assert all(a.withdrawn_at is not None for a in alerts_of(earlier))
+    assert all(a.withdrawn_at is None for a in alerts_of(later))
+    assert [n.recipient.username for n in notices()] == sorted(RECIPIENTS)
