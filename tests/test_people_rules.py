@@ -314,9 +314,24 @@ def test_bulk_flags_give_the_same_answer_as_one_by_one(personas, django_assert_m
             followup.record_absence(
                 actor=personas.grid_worker, person=person, left_on=today, authorised=False
             )
+        if i == 2:  # three departures without leave under this measure, each back
+            for left in (80, 60, 40):
+                followup.record_absence(
+                    actor=personas.grid_worker, person=person, authorised=False,
+                    left_on=today - timedelta(days=left),
+                    returned_on=today - timedelta(days=left - 2),
+                )  # fmt: skip
+        if i == 1:  # the four of the team
+            for role, user in (("township_cadre", personas.cadre_a),
+                               ("community_police", personas.police_officer),
+                               ("community_doctor", None), ("family_member", None)):  # fmt: skip
+                member(personas.cadre_a, person, role, user)
         person.refresh_from_db()
         people.append(person)
     with django_assert_max_num_queries(4):
         bulk = bulk_flags(people, today)
     for person in people:
+        assert bulk[person.pk] == flags_for(person, today=today)
         assert bulk[person.pk].labels() == flags_for(person, today=today).labels()
+    assert bulk[people[2].pk].serious_breach == ["严重违反协议：擅自离开本县3次"]
+    assert not bulk[people[1].pk].team_missing and bulk[people[0].pk].team_missing

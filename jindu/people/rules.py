@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.utils.translation import gettext as _
 
@@ -63,16 +63,16 @@ class Flags:
         return result
 
 
-def measure_anchor(measure: Measure) -> date:
+def measure_anchor(measure: Measure | ListedMeasure) -> date:
     """The day a measure starts counting: report-in, else start, else the decision."""
     return measure.report_in_date or measure.start_date or measure.decision_date
 
 
-def measure_until(measure: Measure) -> date | None:
+def measure_until(measure: Measure | ListedMeasure) -> date | None:
     return measure.ended_on or measure.planned_end
 
 
-def is_running(measure: Measure | None, today: date) -> bool:
+def is_running(measure: Measure | ListedMeasure | None, today: date) -> bool:
     """The same rule as the person's status: from the anchor until the end (or planned end)."""
     if measure is None:
         return False
@@ -80,7 +80,7 @@ def is_running(measure: Measure | None, today: date) -> bool:
     return measure_anchor(measure) <= today and (until is None or today < until)
 
 
-def days_away(absences: Iterable[Absence], start: date, today: date) -> int:
+def days_away(absences: Iterable[Absence | ListedAbsence], start: date, today: date) -> int:
     total = 0
     for a in absences:
         if a.authorised:
@@ -92,7 +92,10 @@ def days_away(absences: Iterable[Absence], start: date, today: date) -> int:
 
 
 def breach_reasons(
-    measure: Measure, absences: Iterable[Absence], policy: FollowUpPolicy, today: date
+    measure: Measure | ListedMeasure,
+    absences: Iterable[Absence | ListedAbsence],
+    policy: FollowUpPolicy,
+    today: date,
 ) -> list[str]:
     reasons = []
     if measure.evaded_count >= policy.breach_evaded:
@@ -109,6 +112,57 @@ def breach_reasons(
     return [_("严重违反协议：%(reason)s") % {"reason": r} for r in reasons]
 
 
+# What the lists read of a measure and an absence, as plain values: a page of people
+# costs its model instances more than its queries (``bulk_flags``, the worklists).
+MEASURE_FIELDS = (
+    "id",
+    "person_id",
+    "kind",
+    "decision_date",
+    "report_in_date",
+    "start_date",
+    "planned_end",
+    "ended_on",
+    "evaded_count",
+    "refused_count",
+)
+ABSENCE_FIELDS = ("id", "person_id", "measure_id", "left_on", "returned_on", "authorised")
+
+
+class ListedMeasure(NamedTuple):
+    """The columns of a running measure that the schedule and the flags read."""
+
+    id: int
+    person_id: int
+    kind: str
+    decision_date: date
+    report_in_date: date | None
+    start_date: date | None
+    planned_end: date | None
+    ended_on: date | None
+    evaded_count: int
+    refused_count: int
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+class ListedAbsence(NamedTuple):
+    """The columns of an absence that the flags read (the destination stays encrypted)."""
+
+    id: int
+    person_id: int
+    measure_id: int | None
+    left_on: date
+    returned_on: date | None
+    authorised: bool
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
 def team_missing(members: Iterable[TeamMember]) -> list[str]:
     return missing_roles({m.role for m in members if m.left_on is None})
 
@@ -123,8 +177,8 @@ def flags_for(
     *,
     today: date,
     policy: FollowUpPolicy | None = None,
-    measure: Measure | None = _LOOK_UP,
-    absences: Iterable[Absence] | None = None,
+    measure: Measure | ListedMeasure | None = _LOOK_UP,
+    absences: Iterable[Absence | ListedAbsence] | None = None,
     members: Iterable[TeamMember] | None = None,
     team_roles: set[str] | None = None,
 ) -> Flags:
@@ -171,23 +225,34 @@ def bulk_flags(
     """Flags for a page of people in four queries, whatever the page size."""
     policy = policy or FollowUpPolicy.current()
     ids = [p.pk for p in people]
-    measures: dict[int, Measure] = {}
-    for m in Measure.objects.filter(person_id__in=ids).order_by("person_id", "decision_date", "id"):
-        measures[m.person_id] = m
-    absences: dict[int, list[Absence]] = {}
-    for a in Absence.objects.filter(person_id__in=ids).defer("destination"):
-        absences.setdefault(a.person_id, []).append(a)
-    members: dict[int, list[TeamMember]] = {}
-    for t in TeamMember.objects.filter(person_id__in=ids, left_on__isnull=True).defer("phone"):
-        members.setdefault(t.person_id, []).append(t)
+    # Read as plain values: model instances of a page's measures, absences and team
+    # members cost more than their queries.
+    measures: dict[int, ListedMeasure] = {}
+    for m in (
+        Measure.objects.filter(person_id__in=ids)
+        .order_by("person_id", "decision_date", "id")
+        .values_list(*MEASURE_FIELDS)
+    ):
+        measures[m[1]] = ListedMeasure(*m)
+    absences: dict[int, list[ListedAbsence]] = {}
+    for a in Absence.objects.filter(person_id__in=ids).order_by().values_list(*ABSENCE_FIELDS):
+        absences.setdefault(a[1], []).append(ListedAbsence(*a))
+    roles: dict[int, set[str]] = {}
+    for person_id, role in (
+        TeamMember.objects.filter(person_id__in=ids, left_on__isnull=True)
+        .order_by()
+        .values_list("person_id", "role")
+    ):
+        roles.setdefault(person_id, set()).add(role)
+    none: set[str] = set()
     return {
         p.pk: flags_for(
             p,
             today=today,
             policy=policy,
             measure=measures.get(p.pk),
-            absences=absences.get(p.pk, []),
-            members=members.get(p.pk, []),
+            absences=absences.get(p.pk, ()),
+            team_roles=roles.get(p.pk, none),
         )
         for p in people
     }

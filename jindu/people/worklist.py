@@ -55,7 +55,14 @@ from jindu.people.models import (
     TeamMember,
     Visit,
 )
-from jindu.people.rules import Flags, flags_for
+from jindu.people.rules import (
+    ABSENCE_FIELDS,
+    MEASURE_FIELDS,
+    Flags,
+    ListedAbsence,
+    ListedMeasure,
+    flags_for,
+)
 from jindu.people.schedule import (
     SCHEDULED_KINDS,
     ScheduleState,
@@ -92,19 +99,6 @@ STATUS_BADGES = {
     Status.ISOLATION: "text-bg-dark",
     Status.CUSTODY: "text-bg-dark",
 }
-MEASURE_FIELDS = (
-    "id",
-    "person_id",
-    "kind",
-    "decision_date",
-    "report_in_date",
-    "start_date",
-    "planned_end",
-    "ended_on",
-    "evaded_count",
-    "refused_count",
-)
-ABSENCE_FIELDS = ("id", "person_id", "measure_id", "left_on", "returned_on", "authorised")
 SEX_LABELS = dict(Sex.choices)
 
 
@@ -156,40 +150,6 @@ class ListedUnit(NamedTuple):
     name: str
     level: str
     parent_id: int | None
-
-    @property
-    def pk(self) -> int:
-        return self.id
-
-
-class ListedMeasure(NamedTuple):
-    """The columns of a running measure that the schedule and the flags read."""
-
-    id: int
-    person_id: int
-    kind: str
-    decision_date: date
-    report_in_date: date | None
-    start_date: date | None
-    planned_end: date | None
-    ended_on: date | None
-    evaded_count: int
-    refused_count: int
-
-    @property
-    def pk(self) -> int:
-        return self.id
-
-
-class ListedAbsence(NamedTuple):
-    """The columns of an absence that the flags read (the destination stays encrypted)."""
-
-    id: int
-    person_id: int
-    measure_id: int | None
-    left_on: date
-    returned_on: date | None
-    authorised: bool
 
     @property
     def pk(self) -> int:
