@@ -130,7 +130,7 @@ ABSENCE_FIELDS = ("id", "person_id", "measure_id", "left_on", "returned_on", "au
 
 
 class ListedMeasure(NamedTuple):
-    """The columns of a running measure that the schedule and the flags read."""
+    """The columns of a measure that the schedule and the flags read."""
 
     id: int
     person_id: int

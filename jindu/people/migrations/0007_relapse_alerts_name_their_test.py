@@ -38,9 +38,11 @@ def name_their_test(apps, schema_editor):
     people = list(by_person)
     for start in range(0, len(people), CHUNK):
         chunk = people[start : start + CHUNK]
+        # Only the tests of the days the alerts name.
+        days = {tested_on for person_id in chunk for _pk, tested_on, _at in by_person[person_id]}
         tests: dict[tuple[int, date], list[tuple[object, int]]] = {}
         for pk, person_id, tested_on, created_at in DrugTest.objects.filter(
-            person_id__in=chunk
+            person_id__in=chunk, tested_on__in=days
         ).values_list("pk", "person_id", "tested_on", "created_at"):
             tests.setdefault((person_id, tested_on), []).append((created_at, pk))
         moves: dict[int, list[int]] = {}
