@@ -235,7 +235,7 @@ def worker(sheet_path: str, as_job: bool, county_id: int | None = None) -> None:
 
         county = OrgUnit.objects.get(pk=county_id)
     user = accounts.create_user(
-        actor=None, username="bench-office", full_name="县禁毒办", org_unit=county,
+        actor=None, username="bench-import-office", full_name="县禁毒办", org_unit=county,
         password="Bench#2026qlx", roles={"county_office"}, must_change_password=False,
     )  # fmt: skip
     # As a worker starts: every task known (the apps' import pages loaded), and SQLite's

@@ -74,7 +74,7 @@ def test_empty_rows_across_the_cut_and_a_narrower_second_half_with_an_empty_firs
 
     data = xlsxwriter_book("名册", write)
     xml = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet2.xml")
-    assert sheet_halves._halves(xml)[2] == 181  # the second half starts after the gap
+    assert sheet_halves._cut(xml)[3] == 181  # the second half starts after the gap
     got = sheet_halves.read_in_halves(data, "名册")
     assert got is not None and got == whole(data, "名册")
     grid = got[0]
@@ -140,3 +140,51 @@ def test_read_sheets_gives_the_same_sheets_read_in_halves_or_whole(monkeypatch):
     read_whole = [(s.name, s.rows, s.merged) for s in excel_import.read_sheets(data)]
     assert halves == read_whole
     assert [name for name, _r, _m in halves] == ["说明", "名册"]
+
+
+class _Unseekable(io.RawIOBase):
+    """A stream zipfile cannot seek back in: it writes each member's sizes after its data."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.buffer += data
+        return len(data)
+
+
+def test_members_stored_or_with_their_sizes_after_the_data_are_copied_as_they_are():
+    data = xlsxwriter_book("名册", register)
+    source = zipfile.ZipFile(io.BytesIO(data))
+    stored = io.BytesIO()
+    with zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, source.read(info.filename))
+    streamed = _Unseekable()
+    with zipfile.ZipFile(streamed, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            with target.open(info.filename, "w") as member:
+                member.write(source.read(info.filename))
+    described = bytes(streamed.buffer)
+    assert all(i.flag_bits & 0x08 for i in zipfile.ZipFile(io.BytesIO(described)).infolist())
+    for book in (stored.getvalue(), described):
+        got = sheet_halves.read_in_halves(book, "名册")
+        assert got is not None and got == whole(book, "名册")
+
+
+def test_a_damaged_sheet_is_left_to_the_whole_read():
+    data = bytearray(xlsxwriter_book("名册", register))
+    source = zipfile.ZipFile(io.BytesIO(bytes(data)))
+    info = source.getinfo("xl/worksheets/sheet2.xml")
+    # One byte of the compressed rows changed: the sheet no longer matches its checksum.
+    header = info.header_offset
+    name_len, extra_len = (
+        int.from_bytes(data[header + 26 : header + 28], "little"),
+        int.from_bytes(data[header + 28 : header + 30], "little"),
+    )
+    at = header + 30 + name_len + extra_len + info.compress_size // 2
+    data[at] ^= 0xFF
+    assert sheet_halves.read_in_halves(bytes(data), "名册") is None

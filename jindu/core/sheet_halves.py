@@ -19,15 +19,17 @@ from __future__ import annotations
 import io
 import posixpath
 import re
+import struct
 import threading
 import zipfile
-from typing import Any
+import zlib
+from typing import Any, NamedTuple
 from xml.sax.saxutils import unescape
 
 # A worksheet's XML at least this large (about 6,000 register rows) is read in halves.
 SPLIT_BYTES = 4 << 20
 # Nothing larger is inflated here (about 380,000 rows; calamine reads such a sheet
-# whole, as it would anyway): the halves cost memory, three copies of the XML.
+# whole, as it would anyway): the halves cost memory, two copies of the XML.
 _MAX_BYTES = 256 << 20
 
 _TAG = re.compile(rb"<(sheet|Relationship)\b([^>]*)>")
@@ -69,9 +71,9 @@ def _sheet_member(book: zipfile.ZipFile, name: str) -> str | None:
     return None
 
 
-def _halves(xml: bytes) -> tuple[bytes, bytes, int] | None:
-    """The sheet's XML as two documents, cut before a row near the middle, and the
-    number of the first row of the second."""
+def _cut(xml: bytes) -> tuple[int, int, int, int] | None:
+    """Where the rows start and end in the sheet's XML, where they are cut (before a
+    row near the middle), and the number of the first row of the second half."""
     start = xml.find(b"<sheetData>")
     end = xml.rfind(b"</sheetData>")
     if start < 0 or end < start:
@@ -80,28 +82,73 @@ def _halves(xml: bytes) -> tuple[bytes, bytes, int] | None:
     cut = _ROW.search(xml, start + (end - start) // 2, end)
     if cut is None:
         return None
-    head, tail = xml[:start], xml[end:]
-    return (
-        head + xml[start : cut.start()] + tail,
-        head + xml[cut.start() : end] + tail,
-        int(cut.group(1)),
-    )
+    return start, cut.start(), end, int(cut.group(1))
 
 
-def _book(source: zipfile.ZipFile, member: str, xml: bytes) -> bytes:
-    """The workbook with ``member`` replaced by ``xml`` (stored, not compressed)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as out:
-        for info in source.infolist():
-            if info.filename != member:
-                out.writestr(info.filename, source.read(info.filename))
-        out.writestr(member, xml)
-    return buffer.getvalue()
+# The parts of a zip file (PKWARE APPNOTE 4.3.7, 4.3.12, 4.3.16), little-endian.
+_LOCAL = struct.Struct("<IHHHHHIIIHH")
+_CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
+_END = struct.Struct("<IHHHHIIH")
+_STORED, _DEFLATED = 0, 8
+_UTF8_NAME = 0x800
+_JAN_1_1980 = 0x21
+
+
+class _Member(NamedTuple):
+    """A zip member as the halves' workbooks hold it: its data as pieces of bytes
+    (compressed as in the file, or stored), to be joined once."""
+
+    name: str
+    method: int
+    crc: int
+    size: int
+    pieces: list[Any]
+
+
+def _raw(data: bytes, info: zipfile.ZipInfo) -> memoryview | None:
+    """A member's data as it sits in the file (compressed), without a copy."""
+    offset = info.header_offset
+    if offset + _LOCAL.size > len(data):
+        return None
+    fields = _LOCAL.unpack_from(data, offset)
+    if fields[0] != 0x04034B50:
+        return None
+    begin = offset + _LOCAL.size + fields[9] + fields[10]
+    if begin + info.compress_size > len(data):
+        return None
+    return memoryview(data)[begin : begin + info.compress_size]
+
+
+def _zip(members: list[_Member]) -> bytes:
+    """A zip file of ``members``, built in one allocation."""
+    parts: list[Any] = []
+    central: list[bytes] = []
+    offset = 0
+    for m in members:
+        name = m.name.encode("utf-8")
+        flags = 0 if name.isascii() else _UTF8_NAME
+        packed = sum(len(piece) for piece in m.pieces)
+        head = (m.method, 0, _JAN_1_1980, m.crc, packed, m.size, len(name))
+        local = _LOCAL.pack(0x04034B50, 20, flags, *head, 0) + name
+        parts += [local, *m.pieces]
+        central.append(_CENTRAL.pack(0x02014B50, 20, 20, flags, *head, 0, 0, 0, 0, 0, offset))
+        central.append(name)
+        offset += len(local) + packed
+    directory = b"".join(central)
+    count = len(members)
+    parts += [directory, _END.pack(0x06054B50, 0, 0, count, count, len(directory), offset, 0)]
+    return b"".join(parts)
 
 
 def read_in_halves(data: bytes, name: str) -> tuple[Grid, list] | None:
     """The rows and merged ranges of worksheet ``name`` of an .xlsx, read in two
-    threads; None where the sheet is small or not cut cleanly (read it whole)."""
+    threads; None where the sheet is small or not cut cleanly (read it whole).
+
+    Each half is a workbook of its own: the other members copied as they are
+    (still compressed), the sheet stored with half its rows. The sheet's XML is
+    inflated once and each half's workbook joined from slices of it in one go:
+    every copy of tens of megabytes costs a large import its page faults.
+    """
     from python_calamine import CalamineWorkbook
 
     try:
@@ -109,22 +156,52 @@ def read_in_halves(data: bytes, name: str) -> tuple[Grid, list] | None:
         member = _sheet_member(source, name)
         if member is None:
             return None
-        size = source.getinfo(member).file_size
-        if not SPLIT_BYTES <= size <= _MAX_BYTES:
+        infos = source.infolist()
+        if any(
+            info.flag_bits & 1  # encrypted
+            or info.compress_type not in (_STORED, _DEFLATED)
+            or max(info.file_size, info.compress_size, info.header_offset) >= 0xFFFFFFFF
+            for info in infos
+        ):
             return None
-        halves = _halves(source.read(member))
-        if halves is None:
+        sheet_info = source.getinfo(member)
+        if not SPLIT_BYTES <= sheet_info.file_size <= _MAX_BYTES:
             return None
-        second_row = halves[2]
-        books = [_book(source, member, halves[0]), _book(source, member, halves[1])]
-        del halves
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError):
+        raws = [_raw(data, info) for info in infos]
+        if any(raw is None for raw in raws):
+            return None
+        packed = raws[infos.index(sheet_info)]
+        if sheet_info.compress_type == _DEFLATED:
+            xml = zlib.decompress(packed, -zlib.MAX_WBITS, sheet_info.file_size)
+        else:
+            xml = bytes(packed)
+        if len(xml) != sheet_info.file_size or zlib.crc32(xml) != sheet_info.CRC:
+            return None
+        cut = _cut(xml)
+        if cut is None:
+            return None
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error):
         return None
+    start, middle, end, second_row = cut
+    view = memoryview(xml)
+    rows = (view[start:middle], view[middle:end])
     results: list[Any] = [None, None]
 
     def read(i: int) -> None:
         try:
-            sheet = CalamineWorkbook.from_filelike(io.BytesIO(books[i])).get_sheet_by_name(name)
+            pieces = [view[:start], rows[i], view[end:]]
+            crc = 0
+            for piece in pieces:
+                crc = zlib.crc32(piece, crc)
+            size = sum(len(piece) for piece in pieces)
+            book = _zip([
+                _Member(info.filename, _STORED, crc, size, pieces)
+                if info is sheet_info
+                else _Member(info.filename, info.compress_type, info.CRC, info.file_size, [raw])
+                for info, raw in zip(infos, raws, strict=True)
+            ])  # fmt: skip
+            sheet = CalamineWorkbook.from_filelike(io.BytesIO(book)).get_sheet_by_name(name)
+            del book
             # The first half from A1, as a whole read gives it; the second from its
             # first cell (its start tells where that is).
             results[i] = (sheet, sheet.to_python(skip_empty_area=i == 1))

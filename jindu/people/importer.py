@@ -18,6 +18,7 @@ queries, and the write is a handful of bulk statements through
 
 from __future__ import annotations
 
+import itertools
 import json
 import operator
 import re
@@ -53,6 +54,9 @@ from jindu.people.import_units import Unit, UnitFinder
 from jindu.people.models import Measure, Person, Responsibility
 
 _CHUNK = 5000
+# The first rows the write's second process hands over: few, so that the inserts
+# start while it builds the rest.
+_FIRST_CHUNK = 500
 
 # ------------------------------------------------------------------ cells
 
@@ -666,12 +670,13 @@ class PersonImport(ImportSpec):
             """The people and measure rows, chunk by chunk, ready for the database."""
             drug_json: dict[tuple[str, ...], str] = {}
             measure_ids = iter(measure_keys)
-            for start in range(0, len(rows), _CHUNK):
-                chunk = rows[start : start + _CHUNK]
+            bounds = [0, *range(min(_FIRST_CHUNK, len(rows)), len(rows), _CHUNK), len(rows)]
+            for start, stop in itertools.pairwise(bounds):
+                chunk = rows[start:stop]
                 secret = _encrypt_columns(chunk)
                 people, measures = [], []
                 for pk, row, (id_number, household, current, phone) in zip(
-                    ids[start : start + _CHUNK], chunk, secret, strict=True
+                    ids[start:stop], chunk, secret, strict=True
                 ):
                     v, plan = row.values, row.context
                     unit, number, m = plan.unit, plan.number, plan.new_measure
