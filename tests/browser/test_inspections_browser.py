@@ -64,7 +64,10 @@ def test_a_cadre_inspects_a_venue_on_a_phone_and_sees_its_colour_change(
     assert "红色" in page.locator(".alert").first.inner_text()
     photo = page.locator("#inspections img.jd-photo-thumb").first
     photo.wait_for()
-    assert page.evaluate("(img) => img.complete && img.naturalWidth", photo.element_handle()) == 40
+    # The thumbnail loads lazily: brought into view, it is fetched; then it is the picture.
+    photo.scroll_into_view_if_needed()
+    page.wait_for_function("(img) => img.complete", arg=photo.element_handle())
+    assert page.evaluate("(img) => img.naturalWidth", photo.element_handle()) == 40
     watched.screenshot("inspections-phone-3-venue-red")
 
     page.get_by_role("link", name="记录整改完成").click()
