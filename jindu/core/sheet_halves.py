@@ -10,8 +10,9 @@ from A1, every row as wide as the widest.
 
 It relies on what every spreadsheet program writes (a ``<sheetData>`` of ``<row
 r="…">`` elements, each cell with its own reference); whenever the file is not
-like that, or the halves do not join cleanly, it returns None and the caller
-reads the sheet whole. The threads are joined before it returns.
+like that, stored in a way it does not copy (encrypted, Zip64, another method than
+stored or deflated), damaged (its checksum), or the halves do not join cleanly, it
+returns None and the caller reads the sheet whole. The threads are joined before it returns.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from xml.sax.saxutils import unescape
 # A worksheet's XML at least this large (about 6,000 register rows) is read in halves.
 SPLIT_BYTES = 4 << 20
 # Nothing larger is inflated here (about 380,000 rows; calamine reads such a sheet
-# whole, as it would anyway): the halves cost memory, two copies of the XML.
+# whole, as it would anyway): the halves cost memory, the XML three times over (inflated,
+# in the halves' workbooks, and in calamine's copy of them).
 _MAX_BYTES = 256 << 20
 
 _TAG = re.compile(rb"<(sheet|Relationship)\b([^>]*)>")
