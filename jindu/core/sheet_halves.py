@@ -91,6 +91,7 @@ def _cut(xml: bytes) -> tuple[int, int, int, int] | None:
 _LOCAL = struct.Struct("<IHHHHHIIIHH")
 _CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
 _END = struct.Struct("<IHHHHIIH")
+_LOCAL_SIGNATURE, _CENTRAL_SIGNATURE, _END_SIGNATURE = 0x04034B50, 0x02014B50, 0x06054B50
 _STORED, _DEFLATED = 0, 8
 _UTF8_NAME = 0x800
 _JAN_1_1980 = 0x21
@@ -113,7 +114,7 @@ def _raw(data: bytes, info: zipfile.ZipInfo) -> memoryview | None:
     if offset + _LOCAL.size > len(data):
         return None
     fields = _LOCAL.unpack_from(data, offset)
-    if fields[0] != 0x04034B50:
+    if fields[0] != _LOCAL_SIGNATURE:
         return None
     begin = offset + _LOCAL.size + fields[9] + fields[10]
     if begin + info.compress_size > len(data):
@@ -131,14 +132,16 @@ def _zip(members: list[_Member]) -> bytes:
         flags = 0 if name.isascii() else _UTF8_NAME
         packed = sum(len(piece) for piece in m.pieces)
         head = (m.method, 0, _JAN_1_1980, m.crc, packed, m.size, len(name))
-        local = _LOCAL.pack(0x04034B50, 20, flags, *head, 0) + name
+        local = _LOCAL.pack(_LOCAL_SIGNATURE, 20, flags, *head, 0) + name
         parts += [local, *m.pieces]
-        central.append(_CENTRAL.pack(0x02014B50, 20, 20, flags, *head, 0, 0, 0, 0, 0, offset))
+        central.append(
+            _CENTRAL.pack(_CENTRAL_SIGNATURE, 20, 20, flags, *head, 0, 0, 0, 0, 0, offset)
+        )
         central.append(name)
         offset += len(local) + packed
     directory = b"".join(central)
     count = len(members)
-    parts += [directory, _END.pack(0x06054B50, 0, 0, count, count, len(directory), offset, 0)]
+    parts += [directory, _END.pack(_END_SIGNATURE, 0, 0, count, count, len(directory), offset, 0)]
     return b"".join(parts)
 
 
