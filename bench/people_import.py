@@ -283,14 +283,18 @@ def _step_by_step(user, data: bytes, filename: str) -> dict:
 
     t0 = time.perf_counter()
     spec = PersonImport(actor=user)
-    sheets = list(read_sheets(data))
+    # The first sheet holds the header; a large one's second half is read (and then
+    # parsed) in a second process where this one may fork, as validate does.
+    header, sheet = find_header(spec, read_sheets(data, spec=spec))
     t1 = time.perf_counter()
-    header, sheet = find_header(spec, sheets)
     rows = _parse_rows(spec, header, sheet)
     t2 = time.perf_counter()
     spec.prefetch(rows)
     t3 = time.perf_counter()
     spec.check_rows(rows)
+    if sheet.rest is not None:
+        sheet.rest.give_cells(row for row in rows if not row.ok)
+        sheet.rest.close()
     t4 = time.perf_counter()
     result = commit(Preview(spec, filename, header, rows), partial=True)
     t5 = time.perf_counter()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -99,3 +100,103 @@ def test_an_iterator_dropped_unread_stops_its_child():
     items = offload.produced_apart(lambda: _squares(10_000_000))
     del items
     _no_children_left()
+
+
+# ------------------------------------------------------------------ talk_apart
+
+
+def _echo(channel: offload.Channel) -> None:
+    while (item := channel.recv()) is not None:
+        channel.send([item, os.getpid()])
+
+
+def test_a_conversation_with_a_child_process():
+    channel = offload.talk_apart(_echo)
+    assert channel is not None
+    try:
+        for item in ("身份证号", 12, {"行": [1, 2]}, b"x" * (offload.SPILL_BYTES + 5)):
+            channel.send(item)
+            got, pid = channel.recv()
+            assert got == item and pid == channel.pid != os.getpid()
+        channel.send(None)
+        with pytest.raises(offload.OffloadError):
+            channel.recv()  # it has ended its part
+    finally:
+        channel.close()
+    _no_children_left()
+
+
+def test_large_payloads_never_keep_the_child_waiting_for_its_reader(tmp_path):
+    """Megabytes sent before the caller reads anything: through the scratch file, the
+    child finishes sending at once (a pipe holds 64 KB and would hold it back)."""
+    done = tmp_path / "sent"
+    blocks = [bytes([i]) * (2 << 20) for i in range(4)]
+
+    def send_all(channel):
+        for block in blocks:
+            channel.send(block)
+        done.write_text("sent")
+        channel.recv()  # wait to be told to leave
+
+    channel = offload.talk_apart(send_all)
+    assert channel is not None
+    try:
+        for _ in range(200):
+            if done.exists():
+                break
+            time.sleep(0.05)
+        assert done.exists(), "the child was still sending"
+        assert [channel.recv() for _ in blocks] == blocks
+        channel.send(None)
+    finally:
+        channel.close()
+    _no_children_left()
+
+
+def _fails_on_its_second_item(channel):
+    channel.send(channel.recv())
+    channel.recv()
+    raise ValueError("110105199001011237 must not be repeated")
+
+
+def test_a_failure_in_the_conversation_is_raised_without_its_message():
+    channel = offload.talk_apart(_fails_on_its_second_item)
+    try:
+        channel.send(1)
+        assert channel.recv() == 1
+        channel.send(2)
+        with pytest.raises(offload.OffloadError) as caught:
+            channel.recv()
+        assert "ValueError" in str(caught.value)
+        assert "110105199001011237" not in str(caught.value)
+    finally:
+        channel.close()
+    _no_children_left()
+
+
+def test_closing_stops_a_child_waiting_to_be_asked():
+    channel = offload.talk_apart(_echo)
+    channel.close()
+    _no_children_left()
+    with pytest.raises(offload.OffloadError):
+        channel.send("too late")
+
+
+@pytest.mark.django_db
+def test_the_conversing_child_cannot_touch_the_parents_database():
+    from jindu.orgs.models import OrgUnit
+
+    def count(channel):
+        channel.send(OrgUnit.objects.count())
+
+    channel = offload.talk_apart(count)
+    try:
+        with pytest.raises(offload.OffloadError):
+            channel.recv()
+    finally:
+        channel.close()
+    assert OrgUnit.objects.count() >= 0
+
+
+def test_no_conversation_where_forking_is_not_safe(inline):
+    assert offload.talk_apart(_echo) is None

@@ -136,7 +136,7 @@ def test_a_small_sheet_is_read_whole(monkeypatch):
 def test_read_sheets_gives_the_same_sheets_read_in_halves_or_whole(monkeypatch):
     data = xlsxwriter_book("名册", register)
     halves = [(s.name, s.rows, s.merged) for s in excel_import.read_sheets(data)]
-    monkeypatch.setattr(excel_import, "read_in_halves", lambda data, name: None)
+    monkeypatch.setattr(sheet_halves, "read_in_halves", lambda data, name: None)
     read_whole = [(s.name, s.rows, s.merged) for s in excel_import.read_sheets(data)]
     assert halves == read_whole
     assert [name for name, _r, _m in halves] == ["说明", "名册"]

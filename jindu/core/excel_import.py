@@ -13,11 +13,17 @@ gives the rejected rows back as a sheet with a "错误说明" column.
 ``jindu.core.excel_stash`` keeps an upload between the preview and the confirm.
 
 Speed matters (a legacy register has 100,000 rows): the base issues no query
-per row; a spec loads what it looks up once, in ``prefetch``.
+per row; a spec loads what it looks up once, in ``prefetch``. A large sheet is
+cut in two: where the process may fork (the background worker, the command),
+the second half is read and parsed in a second process (``SecondHalf``) while
+this one reads and parses the first, so a spec's parsers must not use the
+database (there, any use raises, and this process parses that half itself).
 """
 
 from __future__ import annotations
 
+import io
+import pickle
 import re
 import time
 from collections import Counter
@@ -34,9 +40,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from jindu.core import offload, sheet_halves
 from jindu.core.excel import Column, Exporter
 from jindu.core.memory import collector_paused
-from jindu.core.sheet_halves import read_in_halves
 
 # ------------------------------------------------------------------ errors
 
@@ -258,11 +264,15 @@ class Field:
 
 
 class ImportRow:
-    """One data row: its Excel row number, the original cells, parsed values, errors."""
+    """One data row: its Excel row number, the original cells, parsed values, errors.
+
+    The cells are what the rejected-rows file gives back. A valid row of a large
+    sheet's second half, parsed in a second process, does not carry them (None):
+    ``validate`` fetches the cells of the rows it rejects only."""
 
     __slots__ = ("number", "cells", "values", "errors", "outcome", "context")
 
-    def __init__(self, number: int, cells: list[Any]) -> None:
+    def __init__(self, number: int, cells: list[Any] | None) -> None:
         self.number = number
         self.cells = cells
         self.values: dict[str, Any] = {}
@@ -368,6 +378,8 @@ class SheetData:
     # The grid from A1, so that index + 1 is the row number Excel shows.
     rows: list[list[Any]]
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
+    # A large sheet's rows after ``rows``, being read in a second process (below).
+    rest: SecondHalf | None = None
 
 
 def max_upload_bytes() -> int:
@@ -380,8 +392,14 @@ def _not_excel() -> ImportFileError:
     )
 
 
-def read_sheets(data: bytes) -> Iterator[SheetData]:
-    """Every visible worksheet of a workbook, read with python-calamine."""
+def read_sheets(data: bytes, *, spec: ImportSpec | None = None) -> Iterator[SheetData]:
+    """Every visible worksheet of a workbook, read with python-calamine.
+
+    A large sheet is read on two cores where it can be cut cleanly in two. Given the
+    ``spec`` its rows are for, and where this process may fork, the second half is
+    read and then parsed for the spec in a second process (the sheet's ``rest``),
+    which ``_parse_rows`` asks for once it knows the header; otherwise in a thread,
+    and joined to the first."""
     if len(data) > max_upload_bytes():
         raise ImportFileError(
             _("文件超过%(mb)d MB，请分成几个文件导入") % {"mb": max_upload_bytes() // (1024 * 1024)}
@@ -390,8 +408,6 @@ def read_sheets(data: bytes) -> Iterator[SheetData]:
         raise ImportFileError(_("文件是空的"))
     if not (data.startswith(XLSX_MAGIC) or data.startswith(XLS_MAGIC)):
         raise _not_excel()
-    import io
-
     from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
     try:
@@ -408,11 +424,15 @@ def read_sheets(data: bytes) -> Iterator[SheetData]:
         # Hidden sheets hold lookup lists; chart sheets hold no cells.
         if meta.visible != SheetVisibleEnum.Visible or meta.typ != SheetTypeEnum.WorkSheet:
             continue
-        # A large sheet is read on two cores where it can be cut cleanly in two.
-        halves = read_in_halves(data, meta.name) if data.startswith(XLSX_MAGIC) else None
-        if halves is not None:
-            yield SheetData(meta.name, *halves)
-            continue
+        if data.startswith(XLSX_MAGIC):
+            apart = _read_apart(data, meta.name, spec) if spec is not None else None
+            if apart is not None:
+                yield apart
+                continue
+            halves = sheet_halves.read_in_halves(data, meta.name)
+            if halves is not None:
+                yield SheetData(meta.name, *halves)
+                continue
         try:
             sheet = workbook.get_sheet_by_name(meta.name)
             rows = sheet.to_python(skip_empty_area=False)
@@ -424,7 +444,6 @@ def read_sheets(data: bytes) -> Iterator[SheetData]:
 
 
 def _read_with_openpyxl(data: bytes) -> Iterator[SheetData]:
-    import io
     import zipfile
 
     from openpyxl import load_workbook
@@ -673,66 +692,97 @@ PROGRESS_ROWS = 5000
 Progress = Callable[..., None]
 
 
-def _in_blocks(body: list[list[Any]], progress: Progress) -> Iterator[list[list[Any]]]:
+def _in_blocks(
+    body: list[list[Any]], progress: Progress, done: int = 0, total: int | None = None
+) -> Iterator[list[list[Any]]]:
     """The rows in blocks of ``PROGRESS_ROWS``, reporting progress before each block
-    (the caller chains the blocks: nothing is done per row)."""
-    total = len(body)
-    for start in range(0, total, PROGRESS_ROWS):
-        shown = {"done": f"{start:,}", "total": f"{total:,}"}
-        progress(_("检查第 %(done)s / %(total)s 行") % shown, start, total)
+    (the caller chains the blocks: nothing is done per row). ``done`` rows of ``total``
+    were checked before these."""
+    total = done + len(body) if total is None else total
+    for start in range(0, len(body), PROGRESS_ROWS):
+        shown = {"done": f"{done + start:,}", "total": f"{total:,}"}
+        progress(_("检查第 %(done)s / %(total)s 行") % shown, done + start, total)
         yield body[start : start + PROGRESS_ROWS]
+
+
+class _RowParser:
+    """Turns a sheet's data rows into ``ImportRow``s for a spec and a header: the same
+    in this process and in the one that parses a large sheet's second half."""
+
+    def __init__(self, spec: ImportSpec, header: Header, probe_raw: Any) -> None:
+        # Written for speed (a legacy register has 100,000 rows of 20 columns): the
+        # sheet is a full grid (every row equally wide), so cells are read by index.
+        self.columns = [
+            (c, f.key, f.parse, f.required, f.default) for c, f in sorted(header.columns.items())
+        ]
+        self.absent = [(f.key, f.default) for f in spec.fields if f not in header.columns.values()]
+        self.first, self.stop = header.first_col, header.last_col + 1
+        self.header_keys = {c: header_key(label) for c, label in header.labels.items()}
+        self.probe_col = self.columns[0][0]
+        # The header row's cell in the first column read: a row repeating the header
+        # is recognised by it first.
+        self.probe_raw = probe_raw
+
+    def parse(self, body: Iterable[list[Any]], number: int) -> list[ImportRow]:
+        """The rows of ``body``, whose first is the row after row ``number``."""
+        columns, absent, first, stop = self.columns, self.absent, self.first, self.stop
+        header_keys, probe_col, probe_raw = self.header_keys, self.probe_col, self.probe_raw
+        required_msg = _("此项必填")
+        rows: list[ImportRow] = []
+        for cells in body:
+            number += 1
+            probe = cells[probe_col]
+            if _blank(probe) and all(_blank(v) for v in cells):
+                continue
+            # Some sheets repeat the header on every printed page.
+            if probe == probe_raw and all(
+                header_key(cells[c]) == k for c, k in header_keys.items()
+            ):
+                continue
+            row = ImportRow(number, cells[first:stop])
+            values = row.values
+            for c, key, parse, required, default in columns:
+                raw = cells[c]
+                if raw is not None and raw != "":
+                    try:
+                        value = parse(raw)
+                    except CellError as exc:
+                        if not _blank(raw):
+                            row.errors.append((key, str(exc)))
+                            values[key] = default
+                            continue
+                    else:
+                        # Only a cell of spaces parses to nothing; it counts as empty.
+                        if value != "":
+                            values[key] = value
+                            continue
+                if required:
+                    row.errors.append((key, required_msg))
+                values[key] = default
+            for key, default in absent:
+                values[key] = default
+            rows.append(row)
+        return rows
 
 
 def _parse_rows(
     spec: ImportSpec, header: Header, sheet: SheetData, progress: Progress | None = None
 ) -> list[ImportRow]:
-    # Written for speed (a legacy register has 100,000 rows of 20 columns): the
-    # sheet is a full grid (every row equally wide), so cells are read by index.
-    columns = [
-        (c, f.key, f.parse, f.required, f.default) for c, f in sorted(header.columns.items())
-    ]
-    absent = [(f.key, f.default) for f in spec.fields if f not in header.columns.values()]
-    first, stop = header.first_col, header.last_col + 1
-    header_keys = {c: header_key(label) for c, label in header.labels.items()}
-    probe_col = columns[0][0]
-    probe_raw = sheet.rows[header.row_number - 1][probe_col]
-    required_msg = _("此项必填")
-    rows: list[ImportRow] = []
-    number = header.row_number
+    """Every data row under the header. A sheet whose second half is in a second
+    process (``sheet.rest``) has it parsed there while this process parses the first."""
+    probe_col = min(header.columns)
+    parser = _RowParser(spec, header, sheet.rows[header.row_number - 1][probe_col])
+    rest = sheet.rest
+    if rest is not None:
+        rest.parse(header, parser.probe_raw)
     body = sheet.rows[header.row_number :]
+    total = len(body) + (rest.count if rest is not None else 0)
+    blocks: Iterable[list[Any]] = body
     if progress is not None:
-        body = chain.from_iterable(_in_blocks(body, progress))
-    for cells in body:
-        number += 1
-        probe = cells[probe_col]
-        if _blank(probe) and all(_blank(v) for v in cells):
-            continue
-        # Some sheets repeat the header on every printed page.
-        if probe == probe_raw and all(header_key(cells[c]) == k for c, k in header_keys.items()):
-            continue
-        row = ImportRow(number, cells[first:stop])
-        values = row.values
-        for c, key, parse, required, default in columns:
-            raw = cells[c]
-            if raw is not None and raw != "":
-                try:
-                    value = parse(raw)
-                except CellError as exc:
-                    if not _blank(raw):
-                        row.errors.append((key, str(exc)))
-                        values[key] = default
-                        continue
-                else:
-                    # Only a cell of spaces parses to nothing; it counts as empty.
-                    if value != "":
-                        values[key] = value
-                        continue
-            if required:
-                row.errors.append((key, required_msg))
-            values[key] = default
-        for key, default in absent:
-            values[key] = default
-        rows.append(row)
+        blocks = chain.from_iterable(_in_blocks(body, progress, 0, total))
+    rows = parser.parse(blocks, header.row_number)
+    if rest is not None:
+        rows.extend(rest.rows(spec, parser, progress, len(body), total))
     return rows
 
 
@@ -743,23 +793,230 @@ def validate(
 
     ``progress(stage, done, total)``, if given, hears of each step (a background job's)."""
     started = time.perf_counter()
+    read: list[SheetData] = []
     with collector_paused():
-        if progress is not None:
-            progress(_("读取文件"))
-        header, sheet = find_header(spec, read_sheets(data))
-        rows = _parse_rows(spec, header, sheet, progress)
-        if not rows:
-            raise ImportFileError(
-                _("工作表“%(sheet)s”在表头（第%(row)d行）下面没有数据")
-                % {"sheet": header.sheet, "row": header.row_number}
-            )
-        if progress is not None:
-            progress(_("查询已有数据"), len(rows), len(rows))
-        spec.prefetch(rows)
-        if progress is not None:
-            progress(_("核对每一行"), len(rows), len(rows))
-        spec.check_rows(rows)
+        try:
+            if progress is not None:
+                progress(_("读取文件"))
+            header, sheet = find_header(spec, _passed_by(read_sheets(data, spec=spec), read))
+            rows = _parse_rows(spec, header, sheet, progress)
+            if not rows:
+                raise ImportFileError(
+                    _("工作表“%(sheet)s”在表头（第%(row)d行）下面没有数据")
+                    % {"sheet": header.sheet, "row": header.row_number}
+                )
+            if progress is not None:
+                progress(_("查询已有数据"), len(rows), len(rows))
+            spec.prefetch(rows)
+            if progress is not None:
+                progress(_("核对每一行"), len(rows), len(rows))
+            spec.check_rows(rows)
+            if sheet.rest is not None:
+                sheet.rest.give_cells(row for row in rows if not row.ok)
+        finally:
+            for each in read:
+                if each.rest is not None:
+                    each.rest.close()
     return Preview(spec, filename, header, rows, time.perf_counter() - started)
+
+
+def _passed_by(sheets: Iterable[SheetData], read: list[SheetData]) -> Iterator[SheetData]:
+    """The sheets, each kept in ``read``; a sheet's second process is stopped as soon as
+    the next sheet is asked for (the header was not in it)."""
+    for sheet in sheets:
+        read.append(sheet)
+        yield sheet
+        if sheet.rest is not None:
+            sheet.rest.close()
+
+
+# ------------------------------------------------------------------ a large sheet's second half
+
+
+# What a second process sends back of each row it parsed: the values in this order.
+def _value_keys(spec: ImportSpec) -> list[str]:
+    return [f.key for f in spec.fields]
+
+
+def _read_apart(data: bytes, name: str, spec: ImportSpec) -> SheetData | None:
+    """Worksheet ``name`` with its first half read here and its second half read in a
+    second process, which parses it for ``spec`` once told the header (``SecondHalf``);
+    None where the sheet is small, cannot be cut, or this process may not fork.
+
+    Two processes rather than two threads: calamine builds the rows' Python objects
+    holding the interpreter lock, and parsing them is Python; apart, both halves of
+    both steps run at once."""
+    halves = sheet_halves.plan_halves(data, name)
+    if halves is None:
+        return None
+    channel = offload.talk_apart(lambda channel: _serve_second_half(channel, halves, spec))
+    if channel is None:
+        return None
+    try:
+        first, top = sheet_halves.read_half(halves, 0)
+        hello = channel.recv()
+    except Exception:  # noqa: BLE001 — calamine refused a half, or the child failed
+        channel.close()
+        return None
+    merged = list(first.merged_cell_ranges or [])
+    if hello is None:  # nothing after the cut but empty rows
+        channel.close()
+        return SheetData(name, top, merged)
+    row0, count = hello
+    if row0 < halves.second_row - 1 or row0 < len(top):
+        channel.close()
+        return None
+    return SheetData(name, top, merged, SecondHalf(channel, data, name, len(top), count))
+
+
+class SecondHalf:
+    """The rows of a large sheet after its first half, read in a second process, which
+    parses them once ``parse`` tells it the header, hands them back (``rows``), and
+    then the cells of those rows this process rejects (``give_cells``). Should the
+    second process fail, this one reads the sheet whole and does its part itself."""
+
+    def __init__(
+        self, channel: offload.Channel, data: bytes, name: str, start: int, count: int
+    ) -> None:
+        self.channel: offload.Channel | None = channel
+        self.data, self.name = data, name
+        # The grid row (from 0) the second half follows on from, and how many rows
+        # it holds (empty ones included).
+        self.start, self.count = start, count
+        self.first_col = self.stop = 0
+
+    def parse(self, header: Header, probe_raw: Any) -> None:
+        """Tell the second process the header: it parses its rows at once."""
+        self.first_col, self.stop = header.first_col, header.last_col + 1
+        columns = {c: f.key for c, f in header.columns.items()}
+        message = (header.row_number, columns, header.labels, header.first_col, header.last_col)
+        self._talk(lambda channel: channel.send((*message, probe_raw)))
+
+    def rows(
+        self,
+        spec: ImportSpec,
+        parser: _RowParser,
+        progress: Progress | None,
+        done: int,
+        total: int,
+    ) -> list[ImportRow]:
+        """The second half's rows as the second process parsed them (or, should it
+        have failed, as this process parses them from a whole read)."""
+        if self.channel is not None:
+            try:
+                return self._received(spec, progress, done, total)
+            except offload.OffloadError:
+                self.close()
+        grid = self._whole()
+        body = grid[self.start :]
+        blocks: Iterable[list[Any]] = body
+        if progress is not None:
+            blocks = chain.from_iterable(_in_blocks(body, progress, done, total))
+        return parser.parse(blocks, self.start)
+
+    def _received(
+        self, spec: ImportSpec, progress: Progress | None, done: int, total: int
+    ) -> list[ImportRow]:
+        assert self.channel is not None
+        keys = _value_keys(spec)
+        rows: list[ImportRow] = []
+        while (block := self.channel.recv()) is not None:
+            if progress is not None:
+                shown = {"done": f"{done:,}", "total": f"{total:,}"}
+                progress(_("检查第 %(done)s / %(total)s 行") % shown, done, total)
+            # Our own fork's pipe: nothing else can write into it.
+            for number, values, errors in pickle.loads(block):  # noqa: S301
+                row = ImportRow(number, None)
+                row.values = dict(zip(keys, values, strict=True))
+                row.errors = errors
+                rows.append(row)
+            done += PROGRESS_ROWS
+        return rows
+
+    def give_cells(self, rows: Iterable[ImportRow]) -> None:
+        """Fill in the cells of the rows that have none (the second half's rejected rows)."""
+        wanting = [row for row in rows if row.cells is None]
+        if not wanting:
+            return
+        numbers = [row.number for row in wanting]
+        cells: list[list[Any]] | None = None
+        if self.channel is not None:
+            try:
+                self.channel.send(numbers)
+                cells = self.channel.recv()
+            except offload.OffloadError:
+                self.close()
+        if cells is None:
+            grid = self._whole()
+            cells = [grid[n - 1][self.first_col : self.stop] for n in numbers]
+        for row, row_cells in zip(wanting, cells, strict=True):
+            row.cells = row_cells
+
+    def _talk(self, say: Callable[[offload.Channel], None]) -> None:
+        if self.channel is None:
+            return
+        try:
+            say(self.channel)
+        except offload.OffloadError:
+            self.close()
+
+    def _whole(self) -> list[list[Any]]:
+        """The sheet read whole, here: what the second process should have done failed."""
+        from python_calamine import CalamineWorkbook
+
+        try:
+            book = CalamineWorkbook.from_filelike(io.BytesIO(self.data))
+            return book.get_sheet_by_name(self.name).to_python(skip_empty_area=False)
+        except Exception as exc:
+            raise ImportFileError(
+                _("无法读取工作表“%(name)s”，文件可能已损坏") % {"name": self.name}
+            ) from exc
+
+    def close(self) -> None:
+        """Stop the second process (it may be waiting to be asked for cells)."""
+        channel, self.channel = self.channel, None
+        if channel is not None:
+            channel.close()
+
+
+def _serve_second_half(
+    channel: offload.Channel, halves: sheet_halves.Halves, spec: ImportSpec
+) -> None:
+    """The second process: read the second half, parse it once told the header, send
+    the parsed rows, then the cells of whichever rows it is asked for."""
+    second, bottom = sheet_halves.read_half(halves, 1)
+    if not bottom:
+        channel.send(None)
+        return
+    row0, col0 = second.start
+    channel.send((row0, len(bottom)))
+    row_number, columns, labels, first_col, last_col, probe_raw = channel.recv()
+    by_key = {f.key: f for f in spec.fields}
+    header = Header(
+        halves.name,
+        row_number,
+        {c: by_key[key] for c, key in columns.items()},
+        labels,
+        first_col,
+        last_col,
+    )
+    # As the whole read gives them: from column A, at least as wide as the header.
+    trail = [""] * max(0, last_col + 1 - col0 - len(bottom[0]))
+    if col0 or trail:
+        lead = [""] * col0
+        bottom = [lead + row + trail for row in bottom]
+    parser = _RowParser(spec, header, probe_raw)
+    keys = _value_keys(spec)
+    # Block by block, each sent as soon as it is parsed: the first process takes them
+    # in once it has parsed its own half.
+    for start in range(0, len(bottom), PROGRESS_ROWS):
+        rows = parser.parse(bottom[start : start + PROGRESS_ROWS], row0 + start)
+        block = [(r.number, tuple([r.values[k] for k in keys]), r.errors) for r in rows]
+        channel.send(pickle.dumps(block, protocol=pickle.HIGHEST_PROTOCOL))
+    channel.send(None)
+    while True:
+        numbers = channel.recv()
+        channel.send([bottom[n - row0 - 1][first_col : last_col + 1] for n in numbers])
 
 
 # ------------------------------------------------------------------ writing

@@ -13,6 +13,10 @@ r="…">`` elements, each cell with its own reference); whenever the file is not
 like that, stored in a way it does not copy (encrypted, Zip64, another method than
 stored or deflated), damaged (its checksum), or the halves do not join cleanly, it
 returns None and the caller reads the sheet whole. The threads are joined before it returns.
+
+``plan_halves`` and ``read_half`` are the same two steps for a caller that reads the
+second half elsewhere (``jindu.core.excel_import`` reads and parses it in a second
+process).
 """
 
 from __future__ import annotations
@@ -145,17 +149,25 @@ def _zip(members: list[_Member]) -> bytes:
     return b"".join(parts)
 
 
-def read_in_halves(data: bytes, name: str) -> tuple[Grid, list] | None:
-    """The rows and merged ranges of worksheet ``name`` of an .xlsx, read in two
-    threads; None where the sheet is small or not cut cleanly (read it whole).
+class Halves(NamedTuple):
+    """A sheet's XML inflated once and where it is cut: what each half's workbook is
+    built from."""
 
-    Each half is a workbook of its own: the other members copied as they are
-    (still compressed), the sheet stored with half its rows. The sheet's XML is
-    inflated once and each half's workbook joined from slices of it in one go:
-    every copy of tens of megabytes costs a large import its page faults.
-    """
-    from python_calamine import CalamineWorkbook
+    name: str
+    xml: memoryview
+    start: int
+    middle: int
+    end: int
+    # The number (from 1) of the row the second half starts at.
+    second_row: int
+    sheet_info: zipfile.ZipInfo
+    infos: list[zipfile.ZipInfo]
+    raws: list[memoryview]
 
+
+def plan_halves(data: bytes, name: str) -> Halves | None:
+    """Where worksheet ``name`` of an .xlsx is cut in two; None where the sheet is small
+    or cannot be cut cleanly (read it whole)."""
     try:
         source = zipfile.ZipFile(io.BytesIO(data))
         member = _sheet_member(source, name)
@@ -187,29 +199,57 @@ def read_in_halves(data: bytes, name: str) -> tuple[Grid, list] | None:
             return None
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error):
         return None
-    start, middle, end, second_row = cut
-    view = memoryview(xml)
-    rows = (view[start:middle], view[middle:end])
+    return Halves(name, memoryview(xml), *cut, sheet_info, infos, raws)  # type: ignore[arg-type]
+
+
+def read_half(halves: Halves, i: int) -> tuple[Any, Grid]:
+    """Half ``i`` (0 or 1) as calamine reads it: its sheet and its rows. The first half
+    is from A1, as a whole read gives it; the second from its first cell (the sheet's
+    ``start`` tells where that is)."""
+    from python_calamine import CalamineWorkbook
+
+    xml, start, end = halves.xml, halves.start, halves.end
+    rows = xml[start : halves.middle] if i == 0 else xml[halves.middle : end]
+    pieces = [xml[:start], rows, xml[end:]]
+    crc = 0
+    for piece in pieces:
+        crc = zlib.crc32(piece, crc)
+    size = sum(len(piece) for piece in pieces)
+    book = _zip([
+        _Member(info.filename, _STORED, crc, size, pieces)
+        if info is halves.sheet_info
+        else _Member(info.filename, info.compress_type, info.CRC, info.file_size, [raw])
+        for info, raw in zip(halves.infos, halves.raws, strict=True)
+    ])  # fmt: skip
+    sheet = CalamineWorkbook.from_filelike(io.BytesIO(book)).get_sheet_by_name(halves.name)
+    del book
+    return sheet, sheet.to_python(skip_empty_area=i == 1)
+
+
+def second_half_fits(halves: Halves, first: Grid, second: Any) -> bool:
+    """Whether the second half begins where it may: at or after the row the cut was
+    made before, and after the last row of the first half."""
+    row0 = second.start[0]
+    return row0 >= halves.second_row - 1 and row0 >= len(first)
+
+
+def read_in_halves(data: bytes, name: str) -> tuple[Grid, list] | None:
+    """The rows and merged ranges of worksheet ``name`` of an .xlsx, read in two
+    threads; None where the sheet is small or not cut cleanly (read it whole).
+
+    Each half is a workbook of its own: the other members copied as they are
+    (still compressed), the sheet stored with half its rows. The sheet's XML is
+    inflated once and each half's workbook joined from slices of it in one go:
+    every copy of tens of megabytes costs a large import its page faults.
+    """
+    halves = plan_halves(data, name)
+    if halves is None:
+        return None
     results: list[Any] = [None, None]
 
     def read(i: int) -> None:
         try:
-            pieces = [view[:start], rows[i], view[end:]]
-            crc = 0
-            for piece in pieces:
-                crc = zlib.crc32(piece, crc)
-            size = sum(len(piece) for piece in pieces)
-            book = _zip([
-                _Member(info.filename, _STORED, crc, size, pieces)
-                if info is sheet_info
-                else _Member(info.filename, info.compress_type, info.CRC, info.file_size, [raw])
-                for info, raw in zip(infos, raws, strict=True)
-            ])  # fmt: skip
-            sheet = CalamineWorkbook.from_filelike(io.BytesIO(book)).get_sheet_by_name(name)
-            del book
-            # The first half from A1, as a whole read gives it; the second from its
-            # first cell (its start tells where that is).
-            results[i] = (sheet, sheet.to_python(skip_empty_area=i == 1))
+            results[i] = read_half(halves, i)
         except Exception as exc:  # noqa: BLE001 — the caller reads the sheet whole
             results[i] = exc
 
@@ -220,18 +260,16 @@ def read_in_halves(data: bytes, name: str) -> tuple[Grid, list] | None:
     if any(isinstance(r, Exception) or r is None for r in results):
         return None
     (first, top), (second, bottom) = results
-    return _joined(first, top, second, bottom, second_row)
+    return _joined(halves, first, top, second, bottom)
 
 
-def _joined(first: Any, top: Grid, second: Any, bottom: Grid, second_row: int) -> tuple | None:
+def _joined(halves: Halves, first: Any, top: Grid, second: Any, bottom: Grid) -> tuple | None:
     merged = list(first.merged_cell_ranges or [])
     if not bottom:
         return top, merged
-    row0, col0 = second.start
-    # The second half begins at or after the row the cut was made before, and after
-    # the last row of the first.
-    if row0 < second_row - 1 or row0 < len(top):
+    if not second_half_fits(halves, top, second):
         return None
+    row0, col0 = second.start
     # calamine gives an empty cell inside the grid as "".
     width = max(len(top[0]) if top else 0, col0 + len(bottom[0]))
     grid = top
