@@ -68,14 +68,14 @@ def encrypt_many(plaintexts: list[str]) -> list[bytes]:
     data): the cipher is set up once and the nonces drawn in one call. Same format."""
     if _cipher_id() != AES_256_GCM:
         return [encrypt(text) for text in plaintexts]
-    aead = AESGCM(derive_key("encrypt/aes-256-gcm"))
-    nonces = os.urandom(NONCE * len(plaintexts))
+    seal = AESGCM(derive_key("encrypt/aes-256-gcm")).encrypt
+    drawn = os.urandom(NONCE * len(plaintexts))
+    nonces = [drawn[i : i + NONCE] for i in range(0, len(drawn), NONCE)]
     prefix = bytes([VERSION, AES_256_GCM])
-    result = []
-    for i, text in enumerate(plaintexts):
-        nonce = nonces[i * NONCE : (i + 1) * NONCE]
-        result.append(prefix + nonce + aead.encrypt(nonce, text.encode("utf-8"), None))
-    return result
+    return [
+        prefix + nonce + seal(nonce, text.encode("utf-8"), None)
+        for nonce, text in zip(nonces, plaintexts, strict=True)
+    ]
 
 
 def decrypt(token: bytes, *, associated: bytes = b"") -> str:

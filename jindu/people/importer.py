@@ -669,6 +669,8 @@ class PersonImport(ImportSpec):
         def build() -> Iterator[tuple[list[tuple], list[tuple]]]:
             """The people and measure rows, chunk by chunk, ready for the database."""
             drug_json: dict[tuple[str, ...], str] = {}
+            # A register repeats its dates: each written as text once.
+            iso = _IsoDates()
             measure_ids = iter(measure_keys)
             bounds = [0, *range(min(_FIRST_CHUNK, len(rows)), len(rows), _CHUNK), len(rows)]
             for start, stop in itertools.pairwise(bounds):
@@ -699,13 +701,13 @@ class PersonImport(ImportSpec):
                     if drugs_text is None:
                         drugs_text = drug_json[drugs] = json.dumps(list(drugs))
                     people.append((
-                        pk, unit.pk, unit.path, v["name"], number.sex, number.birth_date.isoformat(),
+                        pk, unit.pk, unit.path, v["name"], number.sex, iso[number.birth_date],
                         id_number, plan.index, v["ethnicity"] or "", household, current, phone,
-                        _iso(found), drugs_text, v["how_found"] or "", v["occupation"] or "",
+                        iso[found], drugs_text, v["how_found"] or "", v["occupation"] or "",
                         v["employment"] or "", bool(v["has_driving_licence"]),
                         bool(v["sick_or_disabled"]), bool(v["poverty_by_drugs"]),
                         bool(v["key_person"]), v["key_person_reason"] or "", v["notes"] or "",
-                        kind, _iso(anchor), _iso(until), _iso(contact), _iso(clean),
+                        kind, iso[anchor], iso[until], iso[contact], iso[clean],
                     ))  # fmt: skip
                 yield people, measures
 
@@ -728,6 +730,17 @@ class PersonImport(ImportSpec):
 
 def _iso(day: date | None) -> str | None:
     return day.isoformat() if day else None
+
+
+class _IsoDates(dict):
+    """``_iso`` remembered: ``dates[day]`` is the day as ISO text (None for None)."""
+
+    def __init__(self) -> None:
+        super().__init__({None: None})
+
+    def __missing__(self, day: date) -> str:
+        text = self[day] = day.isoformat()
+        return text
 
 
 def _encrypt_columns(rows: list[ImportRow]) -> list[tuple[bytes | None, ...]]:
