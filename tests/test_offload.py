@@ -200,3 +200,22 @@ def test_the_conversing_child_cannot_touch_the_parents_database():
 
 def test_no_conversation_where_forking_is_not_safe(inline):
     assert offload.talk_apart(_echo) is None
+
+
+def test_a_stop_signal_to_the_process_group_is_left_to_the_parent():
+    """The worker finishes the job at hand on a first Ctrl-C: its children must live on."""
+    import signal
+
+    channel = offload.talk_apart(_echo)
+    items = offload.produced_apart(lambda: _squares(3))
+    try:
+        os.kill(channel.pid, signal.SIGINT)
+        os.kill(channel.pid, signal.SIGTERM)
+        os.kill(items.pid, signal.SIGTERM)
+        channel.send("还在")
+        assert channel.recv()[0] == "还在"
+        assert [item[0] for item in items] == [0, 1, 4]
+        channel.send(None)
+    finally:
+        channel.close()
+    _no_children_left()

@@ -863,7 +863,7 @@ def _read_apart(data: bytes, name: str, spec: ImportSpec) -> SheetData | None:
         channel.close()
         return SheetData(name, top, merged)
     row0, count = hello
-    if row0 < halves.second_row - 1 or row0 < len(top):
+    if not sheet_halves.second_half_fits(halves, top, row0):
         channel.close()
         return None
     return SheetData(name, top, merged, SecondHalf(channel, data, name, len(top), count))

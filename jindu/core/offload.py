@@ -59,7 +59,7 @@ def produced_apart(produce: Callable[[], Iterable[T]]) -> Iterator[T]:
     if not can_fork():
         return iter(produce())
     read_fd, write_fd = os.pipe()
-    pid = os.fork()
+    pid = _fork()
     if pid == 0:  # the child
         os.close(read_fd)
         _child(produce, write_fd)
@@ -109,6 +109,28 @@ class _Received(Iterator[T]):
 
 def _refuse(*_args: object, **_kwargs: object) -> None:
     raise OffloadError("the database is the parent's: a forked child must not use it")
+
+
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _fork() -> int:
+    """``os.fork``, the child set to ignore Ctrl-C and stop signals.
+
+    They reach the whole process group: the parent decides (the worker finishes the
+    job at hand, which needs its child), and stops the child itself when done; were
+    the parent killed outright, the child finds its pipe closed and leaves. The
+    signals are held back across the fork, so that none arrives before the child
+    has set them aside."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    try:
+        pid = os.fork()
+        if pid == 0:
+            for number in _STOPS:
+                signal.signal(number, signal.SIG_IGN)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    return pid
 
 
 def _no_database() -> None:
@@ -225,7 +247,12 @@ def talk_apart(serve: Callable[[Channel], None]) -> Channel | None:
     down_read, down_write = os.pipe()  # caller to child
     up_read, up_write = os.pipe()  # child to caller
     down_scratch, up_scratch = _scratch(), _scratch()
-    pid = os.fork()
+    try:
+        pid = _fork()
+    except OSError:  # no memory or processes to spare: the caller does the work
+        for fd in (down_read, down_write, up_read, up_write, down_scratch, up_scratch):
+            os.close(fd)
+        return None
     if pid == 0:  # the child
         os.close(down_write)
         os.close(up_read)

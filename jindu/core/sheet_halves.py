@@ -226,10 +226,10 @@ def read_half(halves: Halves, i: int) -> tuple[Any, Grid]:
     return sheet, sheet.to_python(skip_empty_area=i == 1)
 
 
-def second_half_fits(halves: Halves, first: Grid, second: Any) -> bool:
-    """Whether the second half begins where it may: at or after the row the cut was
-    made before, and after the last row of the first half."""
-    row0 = second.start[0]
+def second_half_fits(halves: Halves, first: Grid, row0: int) -> bool:
+    """Whether the second half, whose first row is grid row ``row0`` (from 0), begins
+    where it may: at or after the row the cut was made before, and after the last
+    row of the first half."""
     return row0 >= halves.second_row - 1 and row0 >= len(first)
 
 
@@ -267,9 +267,9 @@ def _joined(halves: Halves, first: Any, top: Grid, second: Any, bottom: Grid) ->
     merged = list(first.merged_cell_ranges or [])
     if not bottom:
         return top, merged
-    if not second_half_fits(halves, top, second):
-        return None
     row0, col0 = second.start
+    if not second_half_fits(halves, top, row0):
+        return None
     # calamine gives an empty cell inside the grid as "".
     width = max(len(top[0]) if top else 0, col0 + len(bottom[0]))
     grid = top
