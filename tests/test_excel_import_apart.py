@@ -156,10 +156,15 @@ class FailingApart(RosterSpec):
     )
 
 
-def test_a_second_process_that_fails_leaves_its_half_to_this_one(one_process, apart_reads):
+def test_a_second_process_that_fails_leaves_its_half_to_this_one(one_process, apart_reads, caplog):
     data = roster()
     expected = one_process(data)
-    preview = validate(FailingApart(actor=None), data, filename="花名册.xlsx")
+    with caplog.at_level("WARNING", logger="jindu.core.excel_import"):
+        preview = validate(FailingApart(actor=None), data, filename="花名册.xlsx")
+    # Said in the log, where it failed and never a value.
+    (logged,) = caplog.records
+    assert "ZeroDivisionError" in logged.getMessage()
+    assert "1101051949" not in logged.getMessage() and "人员" not in logged.getMessage()
     assert apart_reads == ["花名册"]
     got = [(row.number, row.values, row.errors, row.outcome) for row in preview.rows]
     assert (got, preview.summary(), preview.rejected()) == expected

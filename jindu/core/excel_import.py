@@ -23,6 +23,7 @@ database (there, any use raises, and this process parses that half itself).
 from __future__ import annotations
 
 import io
+import logging
 import pickle
 import re
 import time
@@ -43,6 +44,8 @@ from django.utils.translation import gettext as _
 from jindu.core import offload, sheet_halves
 from jindu.core.excel import Column, Exporter
 from jindu.core.memory import collector_paused
+
+logger = logging.getLogger(__name__)
 
 # ------------------------------------------------------------------ errors
 
@@ -890,7 +893,11 @@ class SecondHalf:
         self.first_col, self.stop = header.first_col, header.last_col + 1
         columns = {c: f.key for c, f in header.columns.items()}
         message = (header.row_number, columns, header.labels, header.first_col, header.last_col)
-        self._talk(lambda channel: channel.send((*message, probe_raw)))
+        if self.channel is not None:
+            try:
+                self.channel.send((*message, probe_raw))
+            except offload.OffloadError as exc:
+                self._lost(exc)
 
     def rows(
         self,
@@ -905,8 +912,8 @@ class SecondHalf:
         if self.channel is not None:
             try:
                 return self._received(spec, progress, done, total)
-            except offload.OffloadError:
-                self.close()
+            except offload.OffloadError as exc:
+                self._lost(exc)
         grid = self._whole()
         body = grid[self.start :]
         blocks: Iterable[list[Any]] = body
@@ -944,21 +951,20 @@ class SecondHalf:
             try:
                 self.channel.send(numbers)
                 cells = self.channel.recv()
-            except offload.OffloadError:
-                self.close()
+            except offload.OffloadError as exc:
+                self._lost(exc)
         if cells is None:
             grid = self._whole()
             cells = [grid[n - 1][self.first_col : self.stop] for n in numbers]
         for row, row_cells in zip(wanting, cells, strict=True):
             row.cells = row_cells
 
-    def _talk(self, say: Callable[[offload.Channel], None]) -> None:
-        if self.channel is None:
-            return
-        try:
-            say(self.channel)
-        except offload.OffloadError:
-            self.close()
+    def _lost(self, exc: offload.OffloadError) -> None:
+        # The message names where it failed, never a value.
+        logger.warning(
+            "import: the second half of sheet %r is read here instead: %s", self.name, exc
+        )
+        self.close()
 
     def _whole(self) -> list[list[Any]]:
         """The sheet read whole, here: what the second process should have done failed."""
