@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from functools import cache
+from functools import cache, lru_cache
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -40,6 +40,14 @@ def derive_key(purpose: str, length: int = 32, master: str | None = None) -> byt
     ).derive(secret)
 
 
+@lru_cache(maxsize=8)
+def _aes(key: bytes) -> AESGCM:
+    """The AES-256-GCM cipher of a key, set up once: a list or an import decrypts
+    thousands of values, and setting the cipher up cost as much as decrypting. Looked
+    up by the key itself, so a changed data key gets its own."""
+    return AESGCM(key)
+
+
 def _cipher_id() -> int:
     name = settings.DATA_CIPHER.lower()
     if name not in CIPHERS:
@@ -52,7 +60,7 @@ def encrypt(plaintext: str, *, associated: bytes = b"") -> bytes:
     nonce = os.urandom(NONCE)
     data = plaintext.encode("utf-8")
     if cipher_id == AES_256_GCM:
-        body = AESGCM(derive_key("encrypt/aes-256-gcm")).encrypt(nonce, data, associated or None)
+        body = _aes(derive_key("encrypt/aes-256-gcm")).encrypt(nonce, data, associated or None)
     else:
         enc = Cipher(
             algorithms.SM4(derive_key("encrypt/sm4-gcm", 16)), modes.GCM(nonce)
@@ -68,7 +76,7 @@ def encrypt_many(plaintexts: list[str]) -> list[bytes]:
     data): the cipher is set up once and the nonces drawn in one call. Same format."""
     if _cipher_id() != AES_256_GCM:
         return [encrypt(text) for text in plaintexts]
-    seal = AESGCM(derive_key("encrypt/aes-256-gcm")).encrypt
+    seal = _aes(derive_key("encrypt/aes-256-gcm")).encrypt
     drawn = os.urandom(NONCE * len(plaintexts))
     nonces = [drawn[i : i + NONCE] for i in range(0, len(drawn), NONCE)]
     prefix = bytes([VERSION, AES_256_GCM])
@@ -85,9 +93,7 @@ def decrypt(token: bytes, *, associated: bytes = b"") -> str:
     cipher_id, nonce, body = token[1], token[2 : 2 + NONCE], token[2 + NONCE :]
     try:
         if cipher_id == AES_256_GCM:
-            data = AESGCM(derive_key("encrypt/aes-256-gcm")).decrypt(
-                nonce, body, associated or None
-            )
+            data = _aes(derive_key("encrypt/aes-256-gcm")).decrypt(nonce, body, associated or None)
         elif cipher_id == SM4_GCM:
             dec = Cipher(
                 algorithms.SM4(derive_key("encrypt/sm4-gcm", 16)), modes.GCM(nonce, body[-TAG:])

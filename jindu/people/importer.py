@@ -23,10 +23,11 @@ import json
 import operator
 import re
 import time
+from collections import namedtuple
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.utils import timezone
@@ -253,6 +254,29 @@ ENCRYPTED = ("household_address", "current_address", "phone")
 
 # ------------------------------------------------------------------ lookups
 
+# A registered person as the checks compare and the write updates them.
+_Known = namedtuple(  # noqa: PYI024 — built by _make from each row of values_list
+    "_Known",
+    ("pk", "id_index", "org_unit_id", "org_path", "birth_date", *PLAIN, *ENCRYPTED, "drug_types"),
+)
+
+
+class _KnownMeasure(NamedTuple):
+    """A registered person's measure as the checks read it."""
+
+    pk: int
+    person_id: int
+    kind: str
+    decision_date: date
+    report_in_date: date | None
+    start_date: date | None
+    term_months: int | None
+    planned_end: date | None
+    ended_on: date | None
+
+    def kind_label(self) -> str:
+        return str(Measure.Kind(self.kind).label)
+
 
 @dataclass
 class _RowPlan:
@@ -342,9 +366,9 @@ class PersonImport(ImportSpec):
         self.scope_path: str = user.scope_path if user else ""
         self.scope_name: str = user.org_unit.name if user and user.org_unit_id else ""
         self.today = timezone.localdate()
-        self.existing: dict[bytes, Any] = {}
+        self.existing: dict[bytes, _Known] = {}
         self.rows: Sequence[ImportRow] = ()
-        self.measures: dict[int, list[Measure]] = {}
+        self.measures: dict[int, list[_KnownMeasure]] = {}
         # Set by ``write``: the people it created, then those it updated.
         self.written_ids: list[int] = []
 
@@ -369,15 +393,21 @@ class PersonImport(ImportSpec):
                 marks = ", ".join(["%s"] * len(chunk))
                 cursor.execute(f"SELECT id FROM {table} WHERE id_index IN ({marks})", chunk)  # noqa: S608
                 known.extend(pk for (pk,) in cursor.fetchall())
-        only = ("id", "id_index", "org_unit_id", "org_path", "birth_date", *PLAIN, *ENCRYPTED,
-                "drug_types")  # fmt: skip
+        # As plain records, not model instances: a register imported again loads
+        # 100,000 people, and building their instances cost more than the rest of the
+        # checks (the fields' own conversions still decrypt and decode them).
+        people = Person.objects.values_list(*_Known._fields)
         for start in range(0, len(known), _CHUNK):
-            for person in Person.objects.filter(pk__in=known[start : start + _CHUNK]).only(*only):
+            for person in map(_Known._make, people.filter(pk__in=known[start : start + _CHUNK])):
                 self.existing[person.id_index] = person
         found = [p.pk for p in self.existing.values()]
+        measures = Measure.objects.order_by("decision_date", "id").values_list(
+            *_KnownMeasure._fields
+        )
         for start in range(0, len(found), _CHUNK):
-            chunk = Measure.objects.filter(person_id__in=found[start : start + _CHUNK])
-            for m in chunk.order_by("decision_date", "id"):
+            for m in map(
+                _KnownMeasure._make, measures.filter(person_id__in=found[start : start + _CHUNK])
+            ):
                 self.measures.setdefault(m.person_id, []).append(m)
         self.units_in_scope = UnitFinder(self.scope_path, self.scope_name)
         self.ethnicity = _CodeMap("ethnicity")
@@ -544,13 +574,13 @@ class PersonImport(ImportSpec):
                 o_start = other.report_in_date or other.start_date or other.decision_date
                 o_end = other.ended_on or other.planned_end
                 if (o_end is None or begin < o_end) and (end is None or o_start < end):
-                    shown = {"k": other.get_kind_display(), "d": o_start.isoformat()}
+                    shown = {"k": other.kind_label(), "d": o_start.isoformat()}
                     row.error("measure_kind", _("与已有的%(k)s（%(d)s起）时间重叠；如系转为新措施，请先在人员页面结束原措施") % shown)  # fmt: skip
                     return
         if plan is not None:
             plan.new_measure = measure
 
-    def _changes(self, row: ImportRow, person: Person) -> dict[str, Any]:
+    def _changes(self, row: ImportRow, person: _Known) -> dict[str, Any]:
         values = row.values
         changes = {}
         for key in (*PLAIN, *ENCRYPTED):
