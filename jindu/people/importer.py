@@ -254,8 +254,9 @@ ENCRYPTED = ("household_address", "current_address", "phone")
 
 # ------------------------------------------------------------------ lookups
 
-# A registered person as the checks compare and the write updates them.
-_Known = namedtuple(  # noqa: PYI024 — built by _make from each row of values_list
+# A registered person as the checks compare and the write updates them (its fields
+# follow PLAIN and ENCRYPTED, hence not a typing.NamedTuple class).
+_Known = namedtuple(
     "_Known",
     ("pk", "id_index", "org_unit_id", "org_path", "birth_date", *PLAIN, *ENCRYPTED, "drug_types"),
 )
