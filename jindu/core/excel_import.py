@@ -29,7 +29,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal, InvalidOperation
@@ -436,14 +436,19 @@ def read_sheets(data: bytes, *, spec: ImportSpec | None = None) -> Iterator[Shee
             if halves is not None:
                 yield SheetData(meta.name, *halves)
                 continue
-        try:
-            sheet = workbook.get_sheet_by_name(meta.name)
-            rows = sheet.to_python(skip_empty_area=False)
-        except Exception as exc:
-            raise ImportFileError(
-                _("无法读取工作表“%(name)s”，文件可能已损坏") % {"name": meta.name}
-            ) from exc
-        yield SheetData(meta.name, rows, list(sheet.merged_cell_ranges or []))
+        yield _read_whole(workbook, meta.name)
+
+
+def _read_whole(workbook: Any, name: str) -> SheetData:
+    """Worksheet ``name`` of an open calamine workbook, read whole, from A1."""
+    try:
+        sheet = workbook.get_sheet_by_name(name)
+        rows = sheet.to_python(skip_empty_area=False)
+    except Exception as exc:
+        raise ImportFileError(
+            _("无法读取工作表“%(name)s”，文件可能已损坏") % {"name": name}
+        ) from exc
+    return SheetData(name, rows, list(sheet.merged_cell_ranges or []))
 
 
 def _read_with_openpyxl(data: bytes) -> Iterator[SheetData]:
@@ -703,16 +708,20 @@ def _in_blocks(
     were checked before these."""
     total = done + len(body) if total is None else total
     for start in range(0, len(body), PROGRESS_ROWS):
-        shown = {"done": f"{done + start:,}", "total": f"{total:,}"}
-        progress(_("检查第 %(done)s / %(total)s 行") % shown, done + start, total)
+        _checking(progress, done + start, total)
         yield body[start : start + PROGRESS_ROWS]
+
+
+def _checking(progress: Progress, done: int, total: int) -> None:
+    shown = {"done": f"{done:,}", "total": f"{total:,}"}
+    progress(_("检查第 %(done)s / %(total)s 行") % shown, done, total)
 
 
 class _RowParser:
     """Turns a sheet's data rows into ``ImportRow``s for a spec and a header: the same
     in this process and in the one that parses a large sheet's second half."""
 
-    def __init__(self, spec: ImportSpec, header: Header, probe_raw: Any) -> None:
+    def __init__(self, spec: ImportSpec, header: Header, header_cells: Sequence[Any]) -> None:
         # Written for speed (a legacy register has 100,000 rows of 20 columns): the
         # sheet is a full grid (every row equally wide), so cells are read by index.
         self.columns = [
@@ -724,7 +733,7 @@ class _RowParser:
         self.probe_col = self.columns[0][0]
         # The header row's cell in the first column read: a row repeating the header
         # is recognised by it first.
-        self.probe_raw = probe_raw
+        self.probe_raw = header_cells[self.probe_col]
 
     def parse(self, body: Iterable[list[Any]], number: int) -> list[ImportRow]:
         """The rows of ``body``, whose first is the row after row ``number``."""
@@ -773,11 +782,11 @@ def _parse_rows(
 ) -> list[ImportRow]:
     """Every data row under the header. A sheet whose second half is in a second
     process (``sheet.rest``) has it parsed there while this process parses the first."""
-    probe_col = min(header.columns)
-    parser = _RowParser(spec, header, sheet.rows[header.row_number - 1][probe_col])
+    header_cells = sheet.rows[header.row_number - 1]
+    parser = _RowParser(spec, header, header_cells)
     rest = sheet.rest
     if rest is not None:
-        rest.parse(header, parser.probe_raw)
+        rest.parse(header, header_cells)
     body = sheet.rows[header.row_number :]
     total = len(body) + (rest.count if rest is not None else 0)
     blocks: Iterable[list[Any]] = body
@@ -887,15 +896,16 @@ class SecondHalf:
         # it holds (empty ones included).
         self.start, self.count = start, count
         self.first_col = self.stop = 0
+        self._grid: list[list[Any]] | None = None
 
-    def parse(self, header: Header, probe_raw: Any) -> None:
-        """Tell the second process the header: it parses its rows at once."""
+    def parse(self, header: Header, header_cells: Sequence[Any]) -> None:
+        """Tell the second process the header: it parses its rows at once. The fields
+        go by their keys (their parsers do not pickle; the process has them)."""
         self.first_col, self.stop = header.first_col, header.last_col + 1
-        columns = {c: f.key for c, f in header.columns.items()}
-        message = (header.row_number, columns, header.labels, header.first_col, header.last_col)
+        keyed = replace(header, columns={c: f.key for c, f in header.columns.items()})
         if self.channel is not None:
             try:
-                self.channel.send((*message, probe_raw))
+                self.channel.send((keyed, list(header_cells)))
             except offload.OffloadError as exc:
                 self._lost(exc)
 
@@ -929,8 +939,7 @@ class SecondHalf:
         rows: list[ImportRow] = []
         while (block := self.channel.recv()) is not None:
             if progress is not None:
-                shown = {"done": f"{done:,}", "total": f"{total:,}"}
-                progress(_("检查第 %(done)s / %(total)s 行") % shown, done, total)
+                _checking(progress, done, total)
             # Our own fork's pipe: nothing else can write into it.
             for number, values, errors in pickle.loads(block):  # noqa: S301
                 row = ImportRow(number, None)
@@ -967,16 +976,14 @@ class SecondHalf:
         self.close()
 
     def _whole(self) -> list[list[Any]]:
-        """The sheet read whole, here: what the second process should have done failed."""
-        from python_calamine import CalamineWorkbook
+        """The sheet read whole, here, once: what the second process should have done
+        failed."""
+        if self._grid is None:
+            from python_calamine import CalamineWorkbook
 
-        try:
             book = CalamineWorkbook.from_filelike(io.BytesIO(self.data))
-            return book.get_sheet_by_name(self.name).to_python(skip_empty_area=False)
-        except Exception as exc:
-            raise ImportFileError(
-                _("无法读取工作表“%(name)s”，文件可能已损坏") % {"name": self.name}
-            ) from exc
+            self._grid = _read_whole(book, self.name).rows
+        return self._grid
 
     def close(self) -> None:
         """Stop the second process (it may be waiting to be asked for cells)."""
@@ -996,22 +1003,16 @@ def _serve_second_half(
         return
     row0, col0 = second.start
     channel.send((row0, len(bottom)))
-    row_number, columns, labels, first_col, last_col, probe_raw = channel.recv()
+    keyed, header_cells = channel.recv()
     by_key = {f.key: f for f in spec.fields}
-    header = Header(
-        halves.name,
-        row_number,
-        {c: by_key[key] for c, key in columns.items()},
-        labels,
-        first_col,
-        last_col,
-    )
+    header = replace(keyed, columns={c: by_key[key] for c, key in keyed.columns.items()})
+    first_col, last_col = header.first_col, header.last_col
     # As the whole read gives them: from column A, at least as wide as the header.
     trail = [""] * max(0, last_col + 1 - col0 - len(bottom[0]))
     if col0 or trail:
         lead = [""] * col0
         bottom = [lead + row + trail for row in bottom]
-    parser = _RowParser(spec, header, probe_raw)
+    parser = _RowParser(spec, header, header_cells)
     keys = _value_keys(spec)
     # Block by block, each sent as soon as it is parsed: the first process takes them
     # in once it has parsed its own half.
