@@ -210,6 +210,44 @@ def test_worklist_schedules_agree_with_the_persons_own_page(personas):
             assert (a.due, a.overdue) == (b.due, b.overdue), (person.name, task)
 
 
+def test_each_persons_latest_test_carried_out_inside_and_before_the_recent_window(personas):
+    """The list reads tests from a recent window and goes further back only for those with
+    none carried out in it; evaded and refused tests never count."""
+    from jindu.people.models import FollowUpPolicy
+
+    grid, worker = personas.territory.grid_a, personas.grid_worker
+    today = timezone.localdate()
+    recent = under_detox(personas.cadre_a, grid, reported_days_ago=900, name="近期已检")
+    test_on(worker, recent, today - timedelta(days=400))
+    test_on(worker, recent, today - timedelta(days=10), "positive")
+    # Year two of the measure: the window holds about four months; the only test is older.
+    old = under_detox(personas.cadre_a, grid, reported_days_ago=500, name="久未检")
+    test_on(worker, old, today - timedelta(days=300))
+    # Evaded and refused inside the window: the negative before it is the latest.
+    dodged = under_detox(personas.cadre_a, grid, reported_days_ago=700, name="逃检")
+    test_on(worker, dodged, today - timedelta(days=250))
+    test_on(worker, dodged, today - timedelta(days=20), "evaded")
+    test_on(worker, dodged, today - timedelta(days=5), "refused")
+    # A test from before the measure began does not count for it.
+    never = under_detox(personas.cadre_a, grid, reported_days_ago=30, name="未检")
+    followup.record_test(
+        actor=worker, person=never, tested_on=today - timedelta(days=60), method="urine",
+        result="negative",
+    )  # fmt: skip
+    people = Person.objects.filter(pk__in=[recent.pk, old.pk, dodged.pk, never.pk])
+    scope = worklist.Scope.of(people)
+    anchors = {p.pk: p.measure_anchor for p in people}
+    intervals = [int(i) for i in FollowUpPolicy.current().test_intervals]
+    latest = worklist._latest_tests(
+        scope, worklist._running_measures(scope, today), anchors, today, intervals
+    )
+    assert latest == {
+        recent.pk: today - timedelta(days=10),
+        old.pk: today - timedelta(days=300),
+        dodged.pk: today - timedelta(days=250),
+    }
+
+
 # ------------------------------------------------------------------ the overdue list
 
 
