@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from jindu.core import crypto
 from jindu.core.roles import Role
+from jindu.core.sql import as_date, compiled, fetch
 from jindu.orgs.division import Level
 from jindu.people.dates import add_months
 from jindu.people.models import (
@@ -320,8 +321,9 @@ def _window_start(anchor: date, today: date, intervals: list[int]) -> date:
 # and run on the database cursor: building and compiling them through the ORM
 # cost a list more than the database's own work on them (a township's overdue
 # list: 7 ms in the database, 15 ms more in Django). The people they read are
-# still chosen by the ORM: ``Scope`` is the scoped queryset compiled once, and
-# every query selects by it.
+# still chosen by the ORM: ``Scope`` is the scoped queryset compiled once
+# (``jindu.core.sql``, as the regulators' reconciliation does), and every query
+# selects by it.
 
 
 class Scope(NamedTuple):
@@ -332,8 +334,7 @@ class Scope(NamedTuple):
 
     @classmethod
     def of(cls, people: QuerySet[Person]) -> Scope:
-        sql, params = people.order_by().values("pk").query.sql_with_params()
-        return cls(sql, tuple(params))
+        return cls(*compiled(people.order_by().values("pk")))
 
 
 def _table(model: type[Model]) -> str:
@@ -393,15 +394,8 @@ def _sql(vendor: str) -> dict[str, str]:
 def _select(name: str, scope: Scope, before: Sequence[Any], after: Sequence[Any],
             **parts: str) -> list[tuple[Any, ...]]:  # fmt: skip
     """Rows of query ``name``: its parameters before the scope's, the scope's, then after."""
-    sql = _sql(connection.vendor)[name].format(scope=scope.sql, **parts)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*before, *scope.params, *after])
-        return cursor.fetchall()
-
-
-def _day(value: Any) -> date:
-    # An aggregate's date comes back from SQLite as text (a column's as a date).
-    return date.fromisoformat(value) if isinstance(value, str) else value
+    text = _sql(connection.vendor)[name].format(scope=scope.sql, **parts)
+    return fetch(text, [*before, *scope.params, *after])
 
 
 def _window(today: date, intervals: list[int]) -> tuple[str, list[date]]:
@@ -450,13 +444,13 @@ def _latest_tests(
     if older:
         ids = ", ".join(["%s"] * len(older))
         scan(_select("tests", scope, (), [today, *older], window=f" AND t.person_id IN ({ids})"))
-    return {pid: _day(day) for pid, day in latest.items()}
+    return latest
 
 
 def _latest_reports(scope: Scope, today: date) -> dict[tuple[int, str], date]:
     kinds = (Visit.Kind.SUMMARY.value, Visit.Kind.ASSESSMENT.value)
     rows = _select("reports", scope, kinds, [today])
-    return {(pid, kind): _day(last) for pid, kind, last in rows}
+    return {(pid, kind): as_date(last) for pid, kind, last in rows}
 
 
 # Each person's unit and the unit above it, read beside the person (a unit's
@@ -546,14 +540,9 @@ def build_rows(
     # Run on the cursor like the queries after it (``_select``): the people's columns
     # need no conversion beyond the driver's.
     try:
-        sql, params = (
-            people_qs.order_by().values_list(*ROW_FIELDS, *UNIT_FIELDS).query.sql_with_params()
-        )
+        values = fetch(*compiled(people_qs.order_by().values_list(*ROW_FIELDS, *UNIT_FIELDS)))
     except EmptyResultSet:  # a selection that is empty as written (``none()``, ``pk__in=[]``)
         return []
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        values = cursor.fetchall()
     if not values:
         return []
     units, villages = _units(values)

@@ -37,6 +37,7 @@ from django.utils import timezone
 from jindu.audit.actions import Action
 from jindu.audit.services import record
 from jindu.core.indicators import Period
+from jindu.core.sql import as_date, compiled, fetch
 from jindu.regulation.models import (
     INFLOWS,
     OUTFLOWS,
@@ -94,12 +95,6 @@ def _amount(value: Any) -> Decimal:
     return Decimal(str(value)).quantize(THOUSANDTH, rounding=ROUND_HALF_UP)
 
 
-def _day(value: Any) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
 def _shift(column: str, days: int) -> str:
     """``column`` moved by a whole number of days, in the database's own date arithmetic."""
     days = int(days)
@@ -147,14 +142,7 @@ def _today_param(today: date) -> str:
 
 
 def _units_sql(units: QuerySet[RegulatedUnit]) -> tuple[str, tuple[Any, ...]]:
-    sql, params = units.order_by().values("id").query.sql_with_params()
-    return sql, tuple(params)
-
-
-def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    return compiled(units.order_by().values("id"))
 
 
 # ------------------------------------------------------------------ the rules
@@ -203,7 +191,7 @@ def balance_discrepancies(units: QuerySet[RegulatedUnit], period: Period) -> lis
         WHERE ABS(diff) > {EPSILON}
     """  # noqa: S608 (table names and kind constants only)
     # Movements on a count's own day stand before it; on an opening's day, after it.
-    rows = _fetch(sql, (period.end, *units_params, date(1, 1, 1), period.start))
+    rows = fetch(sql, (period.end, *units_params, date(1, 1, 1), period.start))
     return [
         Discrepancy(
             FindingKind.BALANCE,
@@ -212,8 +200,8 @@ def balance_discrepancies(units: QuerySet[RegulatedUnit], period: Period) -> lis
             substance_id,
             entry_id,
             _amount(diff),
-            _day(prev_on),
-            _day(counted_on),
+            as_date(prev_on),
+            as_date(counted_on),
         )
         for entry_id, unit_id, substance_id, prev_on, counted_on, diff in rows
     ]
@@ -251,7 +239,7 @@ def _unmatched(
                 AND ABS(p.quantity - e.quantity) <= e.quantity * %s
           )
     """  # noqa: S608 (table names, kind constants and whole days only)
-    rows = _fetch(sql, (period.start, period.end, cutoff, *units_params, tolerance))
+    rows = fetch(sql, (period.start, period.end, cutoff, *units_params, tolerance))
     finding = (
         FindingKind.UNMATCHED_SALE if kind == EntryKind.SALE else FindingKind.UNMATCHED_PURCHASE
     )
@@ -263,8 +251,8 @@ def _unmatched(
             substance_id,
             entry_id,
             _amount(quantity),
-            _day(day),
-            _day(day),
+            as_date(day),
+            as_date(day),
         )
         for entry_id, unit_id, substance_id, day, quantity in rows
     ]
@@ -309,7 +297,7 @@ def late_reports(
         WHERE deadline IS NOT NULL AND elapsed > deadline
     """  # noqa: S608 (table names and placeholders only)
     params = [value for pair in deadlines for value in pair]
-    rows = _fetch(sql, (today, *params, period.start, period.end, *units_params))
+    rows = fetch(sql, (today, *params, period.start, period.end, *units_params))
     return [
         Discrepancy(
             FindingKind.LATE_REPORT,
@@ -318,8 +306,8 @@ def late_reports(
             substance_id,
             entry_id,
             _amount(quantity),
-            _day(day),
-            _day(day),
+            as_date(day),
+            as_date(day),
             days=int(late),
         )
         for entry_id, unit_id, substance_id, day, quantity, late in rows
@@ -353,7 +341,7 @@ def over_allowance(units: QuerySet[RegulatedUnit], period: Period) -> list[Discr
             ) purchases
             WHERE bought > allowed + {EPSILON} AND bought - quantity <= allowed + {EPSILON}
         """  # noqa: S608 (table names only)
-        for entry_id, unit_id, substance_id, day, allowed, total in _fetch(
+        for entry_id, unit_id, substance_id, day, allowed, total in fetch(
             sql, (start, end, *units_params)
         ):
             found.append(
@@ -365,7 +353,7 @@ def over_allowance(units: QuerySet[RegulatedUnit], period: Period) -> list[Discr
                     entry_id,
                     _amount(Decimal(str(total)) - Decimal(str(allowed))),
                     start,
-                    _day(day),
+                    as_date(day),
                 )
             )
     return found
