@@ -219,3 +219,60 @@ def test_a_stop_signal_to_the_process_group_is_left_to_the_parent():
     finally:
         channel.close()
     _no_children_left()
+
+
+# ------------------------------------------------------------------ computed_apart
+
+
+def test_a_value_computed_in_a_child_while_the_caller_goes_on(tmp_path):
+    """The child computes at once and finishes without being read, whatever the size
+    of its value (megabytes, through the scratch file)."""
+    done = tmp_path / "computed"
+
+    def compute():
+        value = [(i, f"行{i}", bytes([i % 256]) * 40, os.getpid()) for i in range(100_000)]
+        done.write_text("computed")
+        return value
+
+    computed = offload.computed_apart(compute)
+    assert computed is not None
+    for _ in range(200):
+        if done.exists():
+            break
+        time.sleep(0.05)
+    assert done.exists(), "the child did not compute before being asked"
+    value = computed.result()
+    assert [row[:3] for row in value] == [
+        (i, f"行{i}", bytes([i % 256]) * 40) for i in range(100_000)
+    ]
+    assert value[0][3] != os.getpid()
+    with pytest.raises(offload.OffloadError):
+        computed.result()  # once only
+    _no_children_left()
+
+
+def _fails_computing():
+    raise ValueError("110105199001011237 must not be repeated")
+
+
+def test_a_failed_computation_is_raised_without_its_message():
+    computed = offload.computed_apart(_fails_computing)
+    assert computed is not None
+    with pytest.raises(offload.OffloadError) as failed:
+        computed.result()
+    assert "ValueError" in str(failed.value)
+    assert "110105199001011237" not in str(failed.value)
+    _no_children_left()
+
+
+def test_a_computation_dropped_stops_its_child():
+    computed = offload.computed_apart(lambda: time.sleep(60))
+    assert computed is not None
+    started = time.monotonic()
+    computed.drop()
+    assert time.monotonic() - started < 10
+    _no_children_left()
+
+
+def test_nothing_computed_apart_where_forking_is_not_safe(inline):
+    assert offload.computed_apart(lambda: 1) is None

@@ -84,8 +84,8 @@ class Undo(Exception):
     pass
 
 
-def import_once(user, data: bytes):
-    preview = validate(PersonImport(actor=user), data, filename="名册.xlsx")
+def import_once(user, data: bytes, *, for_write: bool = False):
+    preview = validate(PersonImport(actor=user), data, filename="名册.xlsx", for_write=for_write)
     assert list(preview.errors()) == []
     result = commit(preview, partial=False)
     return result.counts, written()
@@ -112,3 +112,43 @@ def test_a_large_excel_sheet_gives_the_same_register_forked_or_not(personas, mon
     assert forked_state == inline_state
     # Lower-case x is stored upper-case, as in one process.
     assert all(p[1] == p[1].upper() for p in people)
+
+
+def _undone(user, data: bytes, **options):
+    try:
+        with transaction.atomic():
+            outcome = import_once(user, data, **options)
+            raise Undo
+    except Undo:
+        pass
+    assert Person.objects.count() == 0
+    return outcome
+
+
+def test_personal_data_encrypted_beside_the_checks_gives_the_same_register(personas, monkeypatch):
+    """``for_write``: the ID numbers, addresses and phones are encrypted in a second
+    process while the rows are checked; should that process fail, the write encrypts
+    them itself. Either way the register is what the plain import writes."""
+    import jindu.people.importer as importer
+
+    data = excel_sheet()
+    plain = _undone(personas.cadre_a, data)
+    taken = []
+    real_take = importer.PersonImport._take_sealed
+
+    def take(self):
+        taken.append(real_take(self))
+        return taken[-1]
+
+    monkeypatch.setattr(importer.PersonImport, "_take_sealed", take)
+    prepared = _undone(personas.cadre_a, data, for_write=True)
+    assert prepared == plain
+    assert taken == [True]  # the write took the rows' personal data encrypted
+
+    def failing(rows):
+        raise ValueError("the second process failed")
+
+    monkeypatch.setattr(importer, "_seal_rows", failing)
+    fallen_back = _undone(personas.cadre_a, data, for_write=True)
+    assert fallen_back == plain
+    assert taken == [True, False]

@@ -339,6 +339,12 @@ class ImportSpec:
         return cls(actor=actor)
 
     # -- checks
+    def prepare(self, rows: Sequence[ImportRow]) -> None:
+        """The rows are about to be checked and then written at once (``validate``'s
+        ``for_write``): work for the write that no check changes may start here, to
+        run beside the checks (the person import encrypts personal data in a second
+        process). Nothing is written, and nothing a check reads may change."""
+
     def prefetch(self, rows: Sequence[ImportRow]) -> None:
         """Load, in a few queries, everything ``check_row`` will look up."""
 
@@ -799,11 +805,18 @@ def _parse_rows(
 
 
 def validate(
-    spec: ImportSpec, data: bytes, *, filename: str = "", progress: Progress | None = None
+    spec: ImportSpec,
+    data: bytes,
+    *,
+    filename: str = "",
+    progress: Progress | None = None,
+    for_write: bool = False,
 ) -> Preview:
     """Read and check every row; write nothing. Raises ``ImportFileError`` for the whole file.
 
-    ``progress(stage, done, total)``, if given, hears of each step (a background job's)."""
+    ``progress(stage, done, total)``, if given, hears of each step (a background job's).
+    ``for_write``: ``commit`` follows at once, so the spec may prepare the write
+    beside the checks (``ImportSpec.prepare``)."""
     started = time.perf_counter()
     read: list[SheetData] = []
     with collector_paused():
@@ -817,6 +830,8 @@ def validate(
                     _("工作表“%(sheet)s”在表头（第%(row)d行）下面没有数据")
                     % {"sheet": header.sheet, "row": header.row_number}
                 )
+            if for_write:
+                spec.prepare(rows)
             if progress is not None:
                 progress(_("查询已有数据"), len(rows), len(rows))
             spec.prefetch(rows)

@@ -19,6 +19,10 @@ single thread (the background worker, a command, a test). Elsewhere, or with
 ``INLINE`` set, ``produce`` simply runs in the caller's process; the items are the
 same either way (``talk_apart`` then returns None, and the caller does the work
 itself).
+
+``computed_apart(compute)`` forks a child computing one value while the caller goes
+on, to be taken later (the person import encrypts a sheet's personal data while
+the rows are checked).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ import tempfile
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -260,6 +264,49 @@ def talk_apart(serve: Callable[[Channel], None]) -> Channel | None:
     os.close(down_read)
     os.close(up_write)
     return Channel(up_read, down_write, up_scratch, down_scratch, pid)
+
+
+class Computed(Generic[T]):
+    """A value being computed in a forked child (``computed_apart``)."""
+
+    def __init__(self, channel: Channel) -> None:
+        self._channel: Channel | None = channel
+
+    def result(self) -> T:
+        """The value, waiting for the child if it has not finished; once only.
+        Raises ``OffloadError`` if the child failed."""
+        channel, self._channel = self._channel, None
+        if channel is None:
+            raise OffloadError("the value was taken already, or dropped")
+        try:
+            # Our own fork's scratch file: nothing else can write into it.
+            return pickle.loads(channel.recv())  # noqa: S301
+        finally:
+            channel.close()
+
+    def drop(self) -> None:
+        """Stop the child, the value no longer wanted."""
+        channel, self._channel = self._channel, None
+        if channel is not None:
+            channel.close()
+
+    def __del__(self) -> None:
+        self.drop()
+
+
+def computed_apart(compute: Callable[[], T]) -> Computed[T] | None:
+    """``compute()`` started at once in a forked child, to be taken later with
+    ``result()``: work that need not be done before the caller's next steps runs
+    beside them on the second core. The child never waits for the caller: its
+    value goes through the channel's scratch file whatever its size. None where
+    forking is not safe or possible (the caller then does the work when it needs it)."""
+
+    def serve(channel: Channel) -> None:
+        # Always as bytes, so that a large value spills instead of filling the pipe.
+        channel.send(pickle.dumps(compute(), protocol=pickle.HIGHEST_PROTOCOL))
+
+    channel = talk_apart(serve)
+    return None if channel is None else Computed(channel)
 
 
 def _where(exc: BaseException) -> str:

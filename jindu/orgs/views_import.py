@@ -264,7 +264,7 @@ class ImportPages:
         """The ``imports.commit`` job: check the stashed sheet again and write it."""
         out_of_scope = _("所选单位已不在您的管辖范围内，未写入任何数据，请重新上传")
         try:
-            preview = self._checked(job, progress, out_of_scope=out_of_scope)
+            preview = self._checked(job, progress, out_of_scope=out_of_scope, for_write=True)
             result = commit(preview, partial=bool(job.params.get("partial")), progress=progress)
         except (ImportFileError, ImportWriteError) as exc:
             raise jobs.JobFailed(str(exc)) from exc
@@ -280,14 +280,17 @@ class ImportPages:
         progress.hold(preview)  # freed once the job has recorded its end
         return outcome["result"]
 
-    def _checked(self, job: Job, progress: jobs.Progress, *, out_of_scope: str) -> Any:
-        """The stashed sheet of a job, read and checked for the job's user as its spec."""
+    def _checked(
+        self, job: Job, progress: jobs.Progress, *, out_of_scope: str, for_write: bool = False
+    ) -> Any:
+        """The stashed sheet of a job, read and checked for the job's user as its spec
+        (``for_write``: to be written at once)."""
         data, filename, options = _stashed(job)
         try:
             spec = self.make_spec(_request_for(job.actor), job.params.get("options", options))
         except Http404 as exc:
             raise jobs.JobFailed(out_of_scope) from exc
-        return validate(spec, data, filename=filename, progress=progress)
+        return validate(spec, data, filename=filename, progress=progress, for_write=for_write)
 
     def rejected(self, request: HttpRequest, token: str) -> HttpResponse:
         from jindu.core.excel import export_response

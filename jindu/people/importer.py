@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import operator
 import re
 import time
@@ -34,7 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from jindu.core import crypto
+from jindu.core import crypto, offload
 from jindu.core.excel_import import (
     CellError,
     Field,
@@ -53,6 +54,8 @@ from jindu.people.bulk import COMMUNITY, BulkWriter, MeasureDates, person_facts,
 from jindu.people.dates import add_months
 from jindu.people.import_units import Unit, UnitFinder
 from jindu.people.models import Measure, Person, Responsibility
+
+logger = logging.getLogger(__name__)
 
 _CHUNK = 5000
 # The first rows the write's second process hands over: few, so that the inserts
@@ -291,6 +294,8 @@ class _RowPlan:
     new_measure: dict[str, Any] | None = None
     # An existing measure whose missing report-in date the sheet supplies.
     report_in: tuple[int, date] | None = None
+    # The ID number, addresses and phone encrypted beside the checks (``prepare``).
+    sealed: tuple[bytearray | None, ...] | None = None
 
 
 class _CodeMap:
@@ -372,6 +377,17 @@ class PersonImport(ImportSpec):
         self.measures: dict[int, list[_KnownMeasure]] = {}
         # Set by ``write``: the people it created, then those it updated.
         self.written_ids: list[int] = []
+        # The rows given to ``prepare`` and their personal data being encrypted.
+        self._sealing: tuple[Sequence[ImportRow], offload.Computed] | None = None
+
+    # -- before the checks
+    def prepare(self, rows: Sequence[ImportRow]) -> None:
+        """Every row's ID number, addresses and phone encrypted in a second process while
+        this one checks the rows: the write then only builds its rows around them
+        (encrypting was half of that work). Nothing the checks do changes these values."""
+        computed = offload.computed_apart(lambda: _seal_rows(rows))
+        if computed is not None:
+            self._sealing = (rows, computed)
 
     # -- prefetch
     def prefetch(self, rows: Sequence[ImportRow]) -> None:
@@ -600,11 +616,30 @@ class PersonImport(ImportSpec):
         return changes
 
     # -- writing
+    def _take_sealed(self) -> bool:
+        """Hand each row its personal data as ``prepare`` encrypted it; False if there is
+        none (not prepared, or the second process failed: the write encrypts it then)."""
+        sealing, self._sealing = self._sealing, None
+        if sealing is None:
+            return False
+        rows, computed = sealing
+        try:
+            sealed = computed.result()
+        except offload.OffloadError as exc:
+            # The message names where it failed, never a value.
+            logger.warning("import: personal data is encrypted during the write instead: %s", exc)
+            return False
+        for row, values in zip(rows, sealed, strict=True):
+            if row.context is not None:
+                row.context.sealed = values
+        return True
+
     def write(self, rows: Sequence[ImportRow]) -> dict[str, int]:
+        sealed = self._take_sealed()
         writer = BulkWriter()
         counts = {"created": 0, "updated": 0, "unchanged": 0, "measures": 0}
         new = [row for row in rows if row.outcome == "create"]
-        created = self._create(writer, new)
+        created = self._create(writer, new, sealed=sealed)
         counts["created"] = len(created)
         updated: list[int] = []
         refresh: list[int] = []
@@ -682,8 +717,11 @@ class PersonImport(ImportSpec):
         return (person_id, unit_id, path, m["kind"], m["decision_date"].isoformat(), iso(m["report_in_date"]),
                 iso(m["start_date"]), m["term_months"], iso(m["planned_end"]), writer.now)  # fmt: skip
 
-    def _create(self, writer: BulkWriter, rows: list[ImportRow]) -> Sequence[int]:
-        """Insert the new people, their measures and responsibilities; their keys."""
+    def _create(
+        self, writer: BulkWriter, rows: list[ImportRow], *, sealed: bool = False
+    ) -> Sequence[int]:
+        """Insert the new people, their measures and responsibilities; their keys.
+        ``sealed``: each row's plan holds its personal data encrypted already."""
         self.created_measures = 0
         if not rows:
             return []
@@ -706,7 +744,10 @@ class PersonImport(ImportSpec):
             bounds = [0, *range(min(_FIRST_CHUNK, len(rows)), len(rows), _CHUNK), len(rows)]
             for start, stop in itertools.pairwise(bounds):
                 chunk = rows[start:stop]
-                secret = _encrypt_columns(chunk)
+                if sealed:
+                    secret = [row.context.sealed for row in chunk]
+                else:
+                    secret = _encrypt_columns(chunk)
                 people, measures = [], []
                 for pk, row, (id_number, household, current, phone) in zip(
                     ids[start:stop], chunk, secret, strict=True
@@ -775,15 +816,26 @@ class _IsoDates(dict):
 
 
 def _encrypt_columns(rows: list[ImportRow]) -> list[tuple[bytes | None, ...]]:
-    """The ID number, addresses and phone of every row, encrypted in one batch per column."""
+    """The ID number, addresses and phone of every row (checked: each has its plan),
+    encrypted in one batch per column."""
+    return _sealed([row.context.number.value for row in rows], rows, bytes)
+
+
+def _seal_rows(rows: Sequence[ImportRow]) -> list[tuple[bytearray | None, ...]]:
+    """``_encrypt_columns`` for rows not yet checked (``prepare``), as bytearrays:
+    SQLite binds them directly, bytes only after a look-up (``bulk.bind_directly``)."""
+    numbers = [getattr(row.values.get("id_number"), "value", "") for row in rows]
+    return _sealed(numbers, rows, bytearray)
+
+
+def _sealed(numbers: list[str], rows: Sequence[ImportRow], as_type: type) -> list[tuple]:
     columns = []
     for key in ("id_number", "household_address", "current_address", "phone"):
-        if key == "id_number":
-            texts = [row.context.number.value for row in rows]
-        else:
-            texts = [row.values[key] or "" for row in rows]
+        texts = numbers if key == "id_number" else [row.values.get(key) or "" for row in rows]
         present = [t for t in texts if t]
         sealed = iter(crypto.encrypt_many(present))
+        if as_type is not bytes:
+            sealed = map(as_type, sealed)
         # An empty value is stored as NULL, as ``EncryptedTextField`` stores it.
         columns.append([next(sealed) if t else None for t in texts])
     return list(zip(*columns, strict=True))

@@ -58,7 +58,9 @@ class Command(BaseCommand):
                 raise CommandError(f"用户“{options['user']}”不存在或已停用", returncode=2)
         spec = spec_class.from_cli(actor=actor, options=options)
         try:
-            preview = validate(spec, path.read_bytes(), filename=path.name)
+            preview = validate(
+                spec, path.read_bytes(), filename=path.name, for_write=not options["dry_run"]
+            )
         except ImportFileError as exc:
             if options["json"]:
                 self.stdout.write(
