@@ -818,17 +818,17 @@ class _IsoDates(dict):
 def _encrypt_columns(rows: list[ImportRow]) -> list[tuple[bytes | None, ...]]:
     """The ID number, addresses and phone of every row (checked: each has its plan),
     encrypted in one batch per column."""
-    return _sealed([row.context.number.value for row in rows], rows, bytes)
+    return _encrypt_personal([row.context.number.value for row in rows], rows, bytes)
 
 
 def _seal_rows(rows: Sequence[ImportRow]) -> list[tuple[bytearray | None, ...]]:
     """``_encrypt_columns`` for rows not yet checked (``prepare``), as bytearrays:
     SQLite binds them directly, bytes only after a look-up (``bulk.bind_directly``)."""
     numbers = [getattr(row.values.get("id_number"), "value", "") for row in rows]
-    return _sealed(numbers, rows, bytearray)
+    return _encrypt_personal(numbers, rows, bytearray)
 
 
-def _sealed(numbers: list[str], rows: Sequence[ImportRow], as_type: type) -> list[tuple]:
+def _encrypt_personal(numbers: list[str], rows: Sequence[ImportRow], as_type: type) -> list[tuple]:
     columns = []
     for key in ("id_number", "household_address", "current_address", "phone"):
         texts = numbers if key == "id_number" else [row.values.get(key) or "" for row in rows]
