@@ -84,3 +84,29 @@ def test_none_booleans_and_bytes_bind_as_before(db):
             "SELECT %s IS NULL, %s, %s, typeof(%s), %s", [None, True, False, b"\x00\xff", b"\x01"]
         )
         assert cursor.fetchone() == (1, 1, 0, "blob", b"\x01")
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's limits")
+@pytest.mark.parametrize(
+    ("limit", "value"),
+    [("SQLITE_LIMIT_VARIABLE_NUMBER", 100), ("SQLITE_LIMIT_SQL_LENGTH", 20_000)],
+)
+def test_blocks_keep_within_sqlites_limits(personas, limit, value):
+    """A SQLite built with lower limits on a statement's parameters or length gets
+    smaller blocks, not an error."""
+    import sqlite3
+
+    unit = personas.territory.grid_a
+    writer = BulkWriter()
+    ids = writer.reserve_ids(Person, 2500)
+    raw = connection.connection
+    which = getattr(sqlite3, limit)
+    before = raw.setlimit(which, value)
+    try:
+        with transaction.atomic():
+            assert writer.insert(Person, FIELDS, _rows(unit, ids)) == 2500
+    finally:
+        raw.setlimit(which, before)
+    assert list(Person.objects.order_by("pk").values_list("name", flat=True)) == [
+        f"人员{n}" for n in range(2500)
+    ]

@@ -78,9 +78,10 @@ def bind_directly() -> None:
     sqlite3.register_adapter(bytes, _same)
 
 
-# Rows a SQLite statement inserts at most, and the limit on its parameters.
+# Rows a SQLite statement inserts at most, and SQLite's limits on its parameters and length.
 _ROWS_PER_STATEMENT = 1000
 _VARIABLES = sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER
+_SQL_LENGTH = sqlite3.SQLITE_LIMIT_SQL_LENGTH
 
 
 @dataclass
@@ -209,7 +210,11 @@ class BulkWriter:
             insert = f'INSERT INTO "{table.name}" ({columns}) VALUES '  # noqa: S608
             # Many rows to a statement: SQLite then starts and ends one statement per
             # block instead of per row (a quarter of its work on a row of the register).
-            per = max(1, min(_ROWS_PER_STATEMENT, raw.getlimit(_VARIABLES) // max(given, 1)))
+            per = max(1, min(
+                _ROWS_PER_STATEMENT,
+                raw.getlimit(_VARIABLES) // max(given, 1),
+                (raw.getlimit(_SQL_LENGTH) - len(insert.encode())) // (len(marks.encode()) + 2),
+            ))  # fmt: skip
             whole = len(rows) - len(rows) % per
             with db.wrap_database_errors:
                 if whole:
