@@ -145,10 +145,12 @@ def test_personal_data_encrypted_beside_the_checks_gives_the_same_register(perso
     assert prepared == plain
     assert taken == [True]  # the write took the rows' personal data encrypted
 
-    def failing(rows):
+    def failing():
         raise ValueError("the second process failed")
 
-    monkeypatch.setattr(importer, "_seal_rows", failing)
+    # The process that encrypts beside the checks fails (the write's own does not).
+    real_apart = offload.computed_apart
+    monkeypatch.setattr(offload, "computed_apart", lambda compute: real_apart(failing))
     fallen_back = _undone(personas.cadre_a, data, for_write=True)
     assert fallen_back == plain
     assert taken == [True, False]

@@ -90,6 +90,9 @@ class _Table:
     columns: list[str]
     # Values of the columns a caller does not give (defaults), appended to each row.
     tail: tuple[Any, ...]
+    # On SQLite: the statement for one row, the one for a block of rows, and how many
+    # rows a block holds (written once per table and fields, on first use).
+    sqlite: tuple[str, str, int] | None = None
 
 
 class BulkWriter:
@@ -203,32 +206,40 @@ class BulkWriter:
                     for row in rows:
                         write(row)
         else:
-            # The defaults go into the statement as literals: binding a parameter
-            # costs about as much as SQLite's own work on it, row after row.
+            if table.sqlite is None:
+                table.sqlite = self._sqlite_statements(table, columns, raw)
+            one, block, per = table.sqlite
             given = len(table.columns) - len(tail)
-            marks = "(" + ", ".join(["?"] * given + [_literal(v) for v in tail]) + ")"
-            insert = f'INSERT INTO "{table.name}" ({columns}) VALUES '  # noqa: S608
-            # Many rows to a statement: SQLite then starts and ends one statement per
-            # block instead of per row (a quarter of its work on a row of the register).
-            per = max(1, min(
-                _ROWS_PER_STATEMENT,
-                raw.getlimit(_VARIABLES) // max(given, 1),
-                (raw.getlimit(_SQL_LENGTH) - len(insert.encode())) // (len(marks.encode()) + 2),
-            ))  # fmt: skip
             whole = len(rows) - len(rows) % per
             with db.wrap_database_errors:
-                if whole:
-                    block = insert + ", ".join([marks] * per)
-                    for start in range(0, whole, per):
-                        chunk = rows[start : start + per]
-                        # A row too short or too long would shift every value after it.
-                        if set(map(len, chunk)) != {given}:
-                            raise ValueError(f"{table.name}: every row must hold {given} values")
-                        raw.execute(block, list(chain.from_iterable(chunk)))
+                for start in range(0, whole, per):
+                    chunk = rows[start : start + per]
+                    # A row too short or too long would shift every value after it.
+                    if set(map(len, chunk)) != {given}:
+                        raise ValueError(f"{table.name}: every row must hold {given} values")
+                    raw.execute(block, list(chain.from_iterable(chunk)))
                 if whole < len(rows):
-                    raw.executemany(insert + marks, rows[whole:])
+                    raw.executemany(one, rows[whole:])
         self.rows += len(rows)
         return len(rows)
+
+    @staticmethod
+    def _sqlite_statements(table: _Table, columns: str, raw: Any) -> tuple[str, str, int]:
+        """SQLite's statements for ``table``: one row, a block of rows, the rows in a block."""
+        # The defaults go into the statement as literals: binding a parameter
+        # costs about as much as SQLite's own work on it, row after row.
+        given = len(table.columns) - len(table.tail)
+        marks = "(" + ", ".join(["?"] * given + [_literal(v) for v in table.tail]) + ")"
+        insert = f'INSERT INTO "{table.name}" ({columns}) VALUES '  # noqa: S608
+        # Many rows to a statement: SQLite then starts and ends one statement per
+        # block instead of per row (a quarter of its work on a row of the register),
+        # within its limits on a statement's parameters and length.
+        per = max(1, min(
+            _ROWS_PER_STATEMENT,
+            raw.getlimit(_VARIABLES) // max(given, 1),
+            (raw.getlimit(_SQL_LENGTH) - len(insert.encode())) // (len(marks.encode()) + 2),
+        ))  # fmt: skip
+        return insert + marks, insert + ", ".join([marks] * per), per
 
     @contextmanager
     def pipeline(

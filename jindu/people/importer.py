@@ -744,10 +744,7 @@ class PersonImport(ImportSpec):
             bounds = [0, *range(min(_FIRST_CHUNK, len(rows)), len(rows), _CHUNK), len(rows)]
             for start, stop in itertools.pairwise(bounds):
                 chunk = rows[start:stop]
-                if sealed:
-                    secret = [row.context.sealed for row in chunk]
-                else:
-                    secret = _encrypt_columns(chunk)
+                secret = [row.context.sealed for row in chunk] if sealed else _seal_rows(chunk)
                 people, measures = [], []
                 for pk, row, (id_number, household, current, phone) in zip(
                     ids[start:stop], chunk, secret, strict=True
@@ -815,27 +812,17 @@ class _IsoDates(dict):
         return text
 
 
-def _encrypt_columns(rows: list[ImportRow]) -> list[tuple[bytes | None, ...]]:
-    """The ID number, addresses and phone of every row (checked: each has its plan),
-    encrypted in one batch per column."""
-    return _encrypt_personal([row.context.number.value for row in rows], rows, bytes)
-
-
 def _seal_rows(rows: Sequence[ImportRow]) -> list[tuple[bytearray | None, ...]]:
-    """``_encrypt_columns`` for rows not yet checked (``prepare``), as bytearrays:
-    SQLite binds them directly, bytes only after a look-up (``bulk.bind_directly``)."""
-    numbers = [getattr(row.values.get("id_number"), "value", "") for row in rows]
-    return _encrypt_personal(numbers, rows, bytearray)
-
-
-def _encrypt_personal(numbers: list[str], rows: Sequence[ImportRow], as_type: type) -> list[tuple]:
+    """The ID number, addresses and phone of every row, encrypted in one batch per
+    column (a row whose ID number is wrong gets none). As bytearrays, which SQLite
+    binds directly (bytes only after a look-up, ``bulk.bind_directly``)."""
     columns = []
     for key in ("id_number", "household_address", "current_address", "phone"):
-        texts = numbers if key == "id_number" else [row.values.get(key) or "" for row in rows]
-        present = [t for t in texts if t]
-        sealed = iter(crypto.encrypt_many(present))
-        if as_type is not bytes:
-            sealed = map(as_type, sealed)
+        if key == "id_number":
+            texts = [getattr(row.values.get(key), "value", "") for row in rows]
+        else:
+            texts = [row.values.get(key) or "" for row in rows]
+        sealed = map(bytearray, crypto.encrypt_many([t for t in texts if t]))
         # An empty value is stored as NULL, as ``EncryptedTextField`` stores it.
         columns.append([next(sealed) if t else None for t in texts])
     return list(zip(*columns, strict=True))
