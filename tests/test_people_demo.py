@@ -13,6 +13,7 @@ from jindu.audit.actions import Action
 from jindu.audit.models import AuditEvent
 from jindu.demo.steps import DemoContext, registered_steps
 from jindu.people import services
+from jindu.people.bulk import FACT_FIELDS
 from jindu.people.demo import PEOPLE_PER_VILLAGE
 from jindu.people.models import DrugTest, Measure, Person, TeamMember, Transfer, Visit
 from jindu.people.status import Status, status_on
@@ -69,7 +70,7 @@ def test_the_demo_people_have_years_of_history(demo):
 
 
 def test_facts_of_the_demo_people_are_those_refresh_facts_computes(demo):
-    fields = ("measure_kind", "measure_anchor", "measure_until", "last_contact_on", "clean_since")
+    fields = FACT_FIELDS
     for person in Person.objects.all()[:120]:
         written = [getattr(person, f) for f in fields]
         services.refresh_facts(person)

@@ -16,6 +16,7 @@ from jindu.audit.actions import Action, Result
 from jindu.audit.models import AuditEvent
 from jindu.core.excel_import import ImportFileError, commit, validate
 from jindu.people import services
+from jindu.people.bulk import FACT_FIELDS
 from jindu.people.importer import PersonImport
 from jindu.people.models import Measure, Person, Responsibility
 from tests.people_factories import make_id_number, make_person
@@ -139,7 +140,7 @@ def test_facts_written_by_the_import_are_those_refresh_facts_computes(personas):
         row(3, name="赵某", id_number=make_id_number(date(1970, 1, 1), 33)),
     ]
     run(personas.cadre_a, sheet(rows))
-    fields = ("measure_kind", "measure_anchor", "measure_until", "last_contact_on", "clean_since")
+    fields = FACT_FIELDS
     for person in Person.objects.all():
         written = [getattr(person, f) for f in fields]
         services.refresh_facts(person)

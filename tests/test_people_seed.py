@@ -18,12 +18,12 @@ from jindu.core import crypto
 from jindu.demo.models import DemoMarker
 from jindu.orgs.models import OrgUnit
 from jindu.people import idnumber, services
-from jindu.people.bulk import refresh_facts_many
+from jindu.people.bulk import FACT_FIELDS, refresh_facts_many
 from jindu.people.models import Absence, DrugTest, Measure, Person, TeamMember, Visit
 from jindu.people.status import Status, status_on
 from jindu.people.synthetic import Generator, Place
 
-FACTS = ("measure_kind", "measure_anchor", "measure_until", "last_contact_on", "clean_since")
+FACTS = FACT_FIELDS
 
 
 def seed(*args: str) -> str:
@@ -73,7 +73,11 @@ def test_seeded_facts_are_those_refresh_facts_computes(seeded):
 def test_refresh_facts_many_restores_every_persons_facts(seeded):
     expected = {p.pk: [getattr(p, f) for f in FACTS] for p in Person.objects.all()}
     Person.objects.update(
-        measure_kind="", measure_anchor=None, measure_until=None, clean_since=None
+        measure_kind="",
+        measure_anchor=None,
+        measure_until=None,
+        clean_since=None,
+        awaiting_report_since=None,
     )
     refresh_facts_many(list(expected))
     assert {p.pk: [getattr(p, f) for f in FACTS] for p in Person.objects.all()} == expected

@@ -303,8 +303,14 @@ def test_keyset_pages_with_a_confirmed_flag_still_see_every_row_once(personas, t
     today = timezone.localdate()
     for n in range(9):
         person = make_person(personas.cadre_a, territory.village_a)
-        _community(person, personas.cadre_a, days_ago=30, reported=n % 2 == 0)
-    filters = selectors.PersonFilter(flags=frozenset({"not_reported"}))
+        _community(person, personas.cadre_a, days_ago=30)
+        if n % 2 == 0:
+            for role in TeamMember.REQUIRED:
+                member = TeamMember(person=person, role=role, name=f"{role}成员", phone="")
+                member.set_org_unit(territory.village_a)
+                member.save()
+    filters = selectors.PersonFilter(flags=frozenset({"team_incomplete"}))
+    assert selectors.confirmed_flags(filters)
     qs = selectors.filtered(personas.cadre_a, filters, today)
     seen, after = [], None
     while True:

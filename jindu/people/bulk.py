@@ -298,6 +298,13 @@ class MeasureDates:
     ended_on: date | None
 
 
+# The dated facts ``person_facts`` gives, in its order: the columns of ``Person`` it fills.
+FACT_FIELDS = (
+    "measure_kind", "measure_anchor", "measure_until", "last_contact_on", "clean_since",
+    "awaiting_report_since",
+)  # fmt: skip
+
+
 def person_facts(
     *,
     first_found_on: date | None,
@@ -305,29 +312,38 @@ def person_facts(
     last_met: date | None,
     last_visit: date | None,
     last_positive: date | None,
-) -> tuple[str, date | None, date | None, date | None, date | None]:
-    """``services.refresh_facts``'s rule on plain values.
+) -> tuple[str, date | None, date | None, date | None, date | None, date | None]:
+    """The rule of a person's dated facts (``FACT_FIELDS``), on plain values.
 
     Returns (measure_kind, measure_anchor, measure_until, last_contact_on,
-    clean_since). ``latest`` is the measure with the latest decision (ties: the
-    later one written); ``last_met`` the latest test that was not evaded.
+    clean_since, awaiting_report_since). ``latest`` is the measure with the latest
+    decision (ties: the later one written); ``last_met`` the latest test that was not
+    evaded. ``awaiting_report_since`` is the latest measure's decision day while it is
+    a community measure neither reported in to nor ended: the day the report-in
+    period runs from (``rules.flags_for`` flags it once the period is over).
     """
-    kind, anchor, until = "", None, None
+    kind, anchor, until, awaiting = "", None, None, None
     candidates = [first_found_on] if first_found_on else []
     if latest is not None:
         kind = latest.kind
         if kind in COMMUNITY:
             anchor = latest.report_in or latest.start
+            if latest.report_in is None and latest.ended_on is None:
+                awaiting = latest.decision
         else:
             anchor = latest.start or latest.decision
+        # Decided but not yet reported in: under the measure from its decision.
         anchor = anchor or latest.decision
         until = latest.ended_on or latest.planned_end
         candidates.append(until or date.max)
     if last_positive:
         candidates.append(last_positive)
+    # An evaded test is the absence of contact; every other result is a meeting.
     contact = max((d for d in (last_met, last_visit) if d), default=None)
+    # Abstinence runs from the latest of: the end of the last measure, a positive test,
+    # a new finding. A measure still running means no abstinence yet.
     clean = max(candidates, default=None)
-    return kind, anchor, until, contact, None if clean in (None, date.max) else clean
+    return kind, anchor, until, contact, None if clean in (None, date.max) else clean, awaiting
 
 
 def refresh_facts_many(person_ids: Sequence[int], *, chunk: int = 2000) -> int:
@@ -335,7 +351,6 @@ def refresh_facts_many(person_ids: Sequence[int], *, chunk: int = 2000) -> int:
     from jindu.people.models import DrugTest, Measure, Person, Visit
 
     evaded, positive = DrugTest.Result.EVADED, DrugTest.Result.POSITIVE
-    fields = ("measure_kind", "measure_anchor", "measure_until", "last_contact_on", "clean_since")
     writer = BulkWriter()
     done = 0
     ids = sorted(set(person_ids))
@@ -371,7 +386,7 @@ def refresh_facts_many(person_ids: Sequence[int], *, chunk: int = 2000) -> int:
                 last_positive=pos.get(pid),
             )
             rows.append((*facts, pid))
-        done += writer.update(Person, fields, rows)
+        done += writer.update(Person, FACT_FIELDS, rows)
     return done
 
 

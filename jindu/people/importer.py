@@ -50,7 +50,14 @@ from jindu.core.excel_import import (
 )
 from jindu.core.offload import produced_apart
 from jindu.people import idnumber, services, tallies
-from jindu.people.bulk import COMMUNITY, BulkWriter, MeasureDates, person_facts, refresh_facts_many
+from jindu.people.bulk import (
+    COMMUNITY,
+    FACT_FIELDS,
+    BulkWriter,
+    MeasureDates,
+    person_facts,
+    refresh_facts_many,
+)
 from jindu.people.dates import add_months
 from jindu.people.import_units import Unit, UnitFinder
 from jindu.people.models import Measure, Person, Responsibility
@@ -759,9 +766,16 @@ class PersonImport(ImportSpec):
                                               m["start_date"], m["planned_end"], None)  # fmt: skip
                     found = v["first_found_on"]
                     if latest is None:  # the rule's answer with nothing but a finding
-                        kind, anchor, until, contact, clean = "", None, None, None, found
+                        kind, anchor, until, contact, clean, awaiting = (
+                            "",
+                            None,
+                            None,
+                            None,
+                            found,
+                            None,
+                        )
                     else:
-                        kind, anchor, until, contact, clean = person_facts(
+                        kind, anchor, until, contact, clean, awaiting = person_facts(
                             first_found_on=found, latest=latest, last_met=None, last_visit=None,
                             last_positive=None,
                         )  # fmt: skip
@@ -776,7 +790,7 @@ class PersonImport(ImportSpec):
                         v["employment"] or "", bool(v["has_driving_licence"]),
                         bool(v["sick_or_disabled"]), bool(v["poverty_by_drugs"]),
                         bool(v["key_person"]), v["key_person_reason"] or "", v["notes"] or "",
-                        kind, iso[anchor], iso[until], iso[contact], iso[clean],
+                        kind, iso[anchor], iso[until], iso[contact], iso[clean], iso[awaiting],
                     ))  # fmt: skip
                 yield people, measures
 
@@ -856,7 +870,7 @@ PERSON_FIELDS = (
     "ethnicity", "household_address", "current_address", "phone", "first_found_on", "drug_types",
     "how_found", "occupation", "employment", "has_driving_licence", "sick_or_disabled",
     "poverty_by_drugs", "key_person", "key_person_reason", "notes",
-    "measure_kind", "measure_anchor", "measure_until", "last_contact_on", "clean_since",
+    *FACT_FIELDS,
 )  # fmt: skip
 MEASURE_FIELDS = (
     "id", "person_id", "org_unit_id", "org_path", "kind", "decision_date", "report_in_date",

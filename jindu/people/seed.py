@@ -26,7 +26,7 @@ from jindu.core import crypto
 from jindu.core.memory import collector_paused
 from jindu.demo import names
 from jindu.people import tallies
-from jindu.people.bulk import BulkWriter, MeasureDates, person_facts
+from jindu.people.bulk import FACT_FIELDS, BulkWriter, MeasureDates, person_facts
 from jindu.people.models import (
     Absence,
     DrugTest,
@@ -180,7 +180,7 @@ PERSON_FIELDS = (
     "first_found_on", "drug_types", "how_found", "occupation", "employment",
     "has_driving_licence", "sick_or_disabled", "poverty_by_drugs", "key_person",
     "key_person_reason", "family_support", "use_started_on", "died_on", "moved_away_on",
-    "measure_kind", "measure_anchor", "measure_until", "last_contact_on", "clean_since",
+    *FACT_FIELDS,
 )  # fmt: skip
 MEASURE_FIELDS = (
     "id", "person_id", "org_unit_id", "org_path", "kind", "decision_date", "report_in_date",
@@ -292,7 +292,7 @@ def write_plans(
                              _iso(report_in), _iso(start), term, _iso(planned), _iso(ended), reason,
                              evaded, refused, stamp(decision)))  # fmt: skip
             latest = MeasureDates(kind, decision, report_in, start, planned, ended)
-        kind, anchor, until, contact, clean = person_facts(
+        facts = person_facts(
             first_found_on=plan.first_found, latest=latest, last_met=last_met,
             last_visit=last_visit, last_positive=last_pos,
         )  # fmt: skip
@@ -322,8 +322,7 @@ def write_plans(
             values["employment"], values["has_driving_licence"], values["sick_or_disabled"],
             values["poverty_by_drugs"], values["key_person"], values.get("key_person_reason", ""),
             values["family_support"], _iso(values["use_started_on"]), _iso(values["died_on"]),
-            _iso(values["moved_away_on"]), kind, _iso(anchor), _iso(until), _iso(contact),
-            _iso(clean),
+            _iso(values["moved_away_on"]), facts[0], *map(_iso, facts[1:]),
         ))  # fmt: skip
     indexes = crypto.blind_index_many([p.id_number for p in plans], "person-id")
     people = [(*row[:7], index, *row[8:]) for row, index in zip(people, indexes, strict=True)]

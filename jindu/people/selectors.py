@@ -45,7 +45,6 @@ FLAG_CHOICES = [
 # Flags whose SQL narrowing is confirmed per row with the rules' own answer.
 CONFIRMED_FLAGS = {
     "lost_contact": lambda f: f.lost_contact,
-    "not_reported": lambda f: f.not_reported,
     "team_incomplete": lambda f: bool(f.team_missing),
 }
 # Columns decrypted only on the detail page and in a full export.
@@ -89,18 +88,17 @@ def flag_q(flag: str, today: date, policy: FollowUpPolicy) -> Q:
         return Q(birth_date__gt=add_years(today, -MINOR_YEARS))
     if flag == "lost_contact":
         return lost_contact_q(today, policy.lost_contact_days)
+    if flag == "not_reported":
+        # The rule's own answer (``rules.flags_for``): the latest measure is a community
+        # one, neither reported in to nor ended, decided more than the period ago.
+        deadline_passed = today - timedelta(days=policy.report_in_days)
+        return Q(awaiting_report_since__lt=deadline_passed) & _alive_here()
     # The rules look at the latest measure (its kind is on the person) and call it
     # running until it is ended, whatever its planned end.
     open_community = Measure.objects.filter(person=OuterRef("pk"), kind__in=SCHEDULED_KINDS).filter(
         Q(ended_on__isnull=True) | Q(ended_on__gt=today)
     )
     under = Q(measure_kind__in=SCHEDULED_KINDS) & _alive_here()
-    if flag == "not_reported":
-        late = open_community.filter(
-            report_in_date__isnull=True,
-            decision_date__lt=today - timedelta(days=policy.report_in_days),
-        )
-        return under & Exists(late)
     if flag == "team_incomplete":
         missing = Q()
         for role in TeamMember.REQUIRED:

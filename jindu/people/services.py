@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from jindu.audit.actions import Action
@@ -22,6 +23,7 @@ from jindu.core.masking import mask
 from jindu.core.roles import Perm
 from jindu.orgs.models import OrgUnit
 from jindu.people import idnumber, tallies
+from jindu.people.bulk import FACT_FIELDS, MeasureDates, person_facts
 from jindu.people.dates import add_months
 from jindu.people.models import DrugTest, FollowUpPolicy, Measure, Person, Responsibility
 
@@ -419,46 +421,40 @@ def record_report_in(*, actor: Any, measure: Measure, report_in_date: date) -> M
 # ------------------------------------------------------------------ facts
 
 
-def _anchor(measure: Measure) -> date | None:
-    if measure.kind in COMMUNITY:
-        return measure.report_in_date or measure.start_date
-    return measure.start_date or measure.decision_date
-
-
 def refresh_facts(person: Person) -> None:
-    """Recompute the dated facts a person's lists and statuses are derived from."""
-    measures = list(person.measures.order_by("decision_date", "id"))
-    latest = measures[-1] if measures else None
-    person.measure_kind = latest.kind if latest else ""
-    person.measure_anchor = _anchor(latest) if latest else None
-    person.measure_until = (latest.ended_on or latest.planned_end) if latest else None
-    if latest and person.measure_anchor is None:
-        # Decided but not yet reported in: under the measure from its decision, and
-        # flagged until the report-in is recorded.
-        person.measure_anchor = latest.decision_date
-    tests = list(person.tests.only("tested_on", "result").order_by("-tested_on", "-id"))
-    # An evaded test is the absence of contact; every other result is a meeting.
-    met = [t.tested_on for t in tests if t.result != DrugTest.Result.EVADED]
-    visit_days = list(
-        person.visits.order_by("-visited_on").values_list("visited_on", flat=True)[:1]
+    """Recompute the dated facts a person's lists and statuses are derived from
+    (``bulk.person_facts``'s rule)."""
+    latest = person.measures.order_by("-decision_date", "-id").first()
+    # Results are encrypted at rest: read here, not compared in SQL.
+    met = positive = None
+    for day, result in person.tests.order_by("-tested_on", "-id").values_list(
+        "tested_on", "result"
+    ):
+        if met is None and result != DrugTest.Result.EVADED:
+            met = day
+        if positive is None and result == DrugTest.Result.POSITIVE:
+            positive = day
+        if met is not None and positive is not None:
+            break
+    facts = person_facts(
+        first_found_on=person.first_found_on,
+        latest=None
+        if latest is None
+        else MeasureDates(
+            latest.kind,
+            latest.decision_date,
+            latest.report_in_date,
+            latest.start_date,
+            latest.planned_end,
+            latest.ended_on,
+        ),
+        last_met=met,
+        last_visit=person.visits.order_by().aggregate(day=Max("visited_on"))["day"],
+        last_positive=positive,
     )
-    person.last_contact_on = max([*met[:1], *visit_days], default=None)
-    # Abstinence runs from the latest of: the end of the last measure, a positive
-    # test, a new finding. A measure still running means no abstinence yet.
-    candidates = [d for d in (person.first_found_on,) if d]
-    if latest:
-        end = latest.ended_on or latest.planned_end
-        candidates.append(end if end else date.max)
-    positives = [t.tested_on for t in tests if t.result == DrugTest.Result.POSITIVE]
-    candidates.extend(positives)
-    clean = max(candidates, default=None)
-    person.clean_since = None if clean in (None, date.max) else clean
-    Person.objects.filter(pk=person.pk).update(
-        measure_kind=person.measure_kind,
-        measure_anchor=person.measure_anchor,
-        measure_until=person.measure_until,
-        last_contact_on=person.last_contact_on,
-        clean_since=person.clean_since,
-    )
+    values = dict(zip(FACT_FIELDS, facts, strict=True))
+    for name, value in values.items():
+        setattr(person, name, value)
+    Person.objects.filter(pk=person.pk).update(**values)
     # The large units' counts follow in the same transaction (jindu.core.tallies).
     tallies.refresh([person.pk])
