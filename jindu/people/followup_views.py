@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from jindu.codes import registry
 from jindu.core.access import require
 from jindu.core.excel import Column, Exporter, export_response
+from jindu.core.links import keyed_url
 from jindu.core.masking import mask, mask_id_number
 from jindu.core.roles import Perm
 from jindu.core.scoping import get_in_scope_or_404
@@ -131,18 +132,16 @@ def _person(request: HttpRequest, pk: int) -> Person:
     return get_in_scope_or_404(Person.objects.select_related("org_unit"), request.user, pk=pk)
 
 
-# Each page a row links to, addressed by the person's id. Reversed once per
-# list rather than once per row and link: a list has hundreds of rows.
+# Each page a row links to, addressed by the person's id (``keyed_url``: reversed
+# once per list rather than once per row and link: a list has hundreds of rows).
 ROW_LINKS = ("followup", "test_add", "visit_add")
-_PK_MARK = 2147483647
 
 
 def with_links(rows: list[worklist.Row]) -> list[worklist.Row]:
-    templates = {name: reverse(f"people:{name}", kwargs={"pk": _PK_MARK}) for name in ROW_LINKS}
-    mark = str(_PK_MARK)
+    urls = {name: keyed_url(f"people:{name}") for name in ROW_LINKS}
     for row in rows:
-        pk = str(row.person.pk)
-        row.links = {name: template.replace(mark, pk) for name, template in templates.items()}
+        pk = row.person.pk
+        row.links = {name: url(pk) for name, url in urls.items()}
     return rows
 
 

@@ -250,6 +250,7 @@ def page(
     before: tuple[str, int] | None = None,
     size: int = PAGE_SIZE,
     confirm: frozenset[str] = frozenset(),
+    policy: FollowUpPolicy | None = None,
 ) -> Page:
     """One page of ``qs`` after (or before) a cursor, with each row's flags.
 
@@ -271,7 +272,7 @@ def page(
     fetched = fetched[:size]
     if backwards:
         fetched.reverse()
-    flags = bulk_flags(fetched, today) if fetched else {}
+    flags = bulk_flags(fetched, today, policy) if fetched else {}
     rows = [p for p in fetched if all(CONFIRMED_FLAGS[f](flags[p.pk]) for f in confirm)]
     if backwards:
         next_cursor = encode_cursor(fetched[-1]) if fetched else None
