@@ -297,6 +297,13 @@ class MeasureDates:
     planned_end: date | None
     ended_on: date | None
 
+    @classmethod
+    def of(cls, m: Any) -> MeasureDates:
+        """The dates of a ``Measure``."""
+        return cls(
+            m.kind, m.decision_date, m.report_in_date, m.start_date, m.planned_end, m.ended_on
+        )
+
 
 # The dated facts ``person_facts`` gives, in its order: the columns of ``Person`` it fills.
 FACT_FIELDS = (
@@ -358,9 +365,7 @@ def refresh_facts_many(person_ids: Sequence[int], *, chunk: int = 2000) -> int:
         part = ids[start : start + chunk]
         latest: dict[int, MeasureDates] = {}
         for m in Measure.objects.filter(person_id__in=part).order_by("decision_date", "id"):
-            latest[m.person_id] = MeasureDates(
-                m.kind, m.decision_date, m.report_in_date, m.start_date, m.planned_end, m.ended_on
-            )
+            latest[m.person_id] = MeasureDates.of(m)
         met: dict[int, date] = {}
         pos: dict[int, date] = {}
         for pid, day, result in DrugTest.objects.filter(person_id__in=part).values_list(

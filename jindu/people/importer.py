@@ -766,19 +766,13 @@ class PersonImport(ImportSpec):
                                               m["start_date"], m["planned_end"], None)  # fmt: skip
                     found = v["first_found_on"]
                     if latest is None:  # the rule's answer with nothing but a finding
-                        kind, anchor, until, contact, clean, awaiting = (
-                            "",
-                            None,
-                            None,
-                            None,
-                            found,
-                            None,
-                        )
+                        facts = ("", None, None, None, found, None)
                     else:
-                        kind, anchor, until, contact, clean, awaiting = person_facts(
+                        facts = person_facts(
                             first_found_on=found, latest=latest, last_met=None, last_visit=None,
                             last_positive=None,
                         )  # fmt: skip
+                    kind, anchor, until, contact, clean, awaiting = facts
                     drugs = tuple(v["drug_types"] or ())
                     drugs_text = drug_json.get(drugs)
                     if drugs_text is None:

@@ -438,16 +438,7 @@ def refresh_facts(person: Person) -> None:
             break
     facts = person_facts(
         first_found_on=person.first_found_on,
-        latest=None
-        if latest is None
-        else MeasureDates(
-            latest.kind,
-            latest.decision_date,
-            latest.report_in_date,
-            latest.start_date,
-            latest.planned_end,
-            latest.ended_on,
-        ),
+        latest=None if latest is None else MeasureDates.of(latest),
         last_met=met,
         last_visit=person.visits.order_by().aggregate(day=Max("visited_on"))["day"],
         last_positive=positive,
