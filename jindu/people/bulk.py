@@ -28,7 +28,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.utils import timezone
 
-COMMUNITY = frozenset({"community_detox", "community_rehab"})
+from jindu.people.schedule import COMMUNITY_KINDS
 
 # ------------------------------------------------------------------ bulk writes
 
@@ -333,7 +333,7 @@ def person_facts(
     candidates = [first_found_on] if first_found_on else []
     if latest is not None:
         kind = latest.kind
-        if kind in COMMUNITY:
+        if kind in COMMUNITY_KINDS:
             anchor = latest.report_in or latest.start
             if latest.report_in is None and latest.ended_on is None:
                 awaiting = latest.decision

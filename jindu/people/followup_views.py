@@ -40,7 +40,7 @@ from jindu.people.dates import add_months
 from jindu.people.models import Absence, DrugTest, FollowUpPolicy, Measure, Person, Visit
 from jindu.people.rules import days_away, flags_for, is_running, measure_anchor, measure_until
 from jindu.people.schedule import (
-    SCHEDULED_KINDS,
+    COMMUNITY_KINDS,
     Cadence,
     Task,
     compute,
@@ -504,7 +504,7 @@ def person_followup(person: Person, today: date) -> dict[str, Any]:
     flags = flags_for(person, today=today, policy=policy, measure=measure, absences=absences)
     help_labels = registry.labels(followup.HELP_KINDS) if any(v.help_kind for v in visits) else {}
     schedule = None
-    if measure is not None and measure.kind in SCHEDULED_KINDS and is_running(measure, today):
+    if measure is not None and measure.kind in COMMUNITY_KINDS and is_running(measure, today):
         schedule = _schedule(person, measure, tests, visits, policy, today)
     return {
         "person": person,

@@ -51,7 +51,6 @@ from jindu.core.excel_import import (
 from jindu.core.offload import produced_apart
 from jindu.people import idnumber, services, tallies
 from jindu.people.bulk import (
-    COMMUNITY,
     FACT_FIELDS,
     BulkWriter,
     MeasureDates,
@@ -61,6 +60,7 @@ from jindu.people.bulk import (
 from jindu.people.dates import add_months
 from jindu.people.import_units import Unit, UnitFinder
 from jindu.people.models import Measure, Person, Responsibility
+from jindu.people.schedule import COMMUNITY_KINDS
 
 logger = logging.getLogger(__name__)
 
@@ -573,8 +573,8 @@ class PersonImport(ImportSpec):
             "community_rehab": policy.rehab_max_months,
             "compulsory_isolation": policy.isolation_term_months,
         }.get(kind)
-        start = report_in if kind in COMMUNITY else decision
-        anchor = report_in if kind in COMMUNITY else start
+        start = report_in if kind in COMMUNITY_KINDS else decision
+        anchor = report_in if kind in COMMUNITY_KINDS else start
         planned = add_months(anchor, term) if anchor and term else None
         measure = {"kind": kind, "decision_date": decision, "report_in_date": report_in,
                    "start_date": start, "term_months": term, "planned_end": planned}  # fmt: skip
@@ -702,7 +702,7 @@ class PersonImport(ImportSpec):
         for pk, day in report_ins:
             m = by_pk[pk]
             planned = m.planned_end
-            if m.kind in COMMUNITY and m.term_months:
+            if m.kind in COMMUNITY_KINDS and m.term_months:
                 planned = add_months(day, m.term_months)
             updates.append((day.isoformat(), _iso(m.start_date or day), _iso(planned), pk))
         writer.update(Measure, ("report_in_date", "start_date", "planned_end"), updates)

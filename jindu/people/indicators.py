@@ -48,13 +48,13 @@ from jindu.people.models import (
     Responsibility,
     TeamMember,
 )
+from jindu.people.schedule import COMMUNITY_KINDS
 from jindu.people.status import lost_contact_q, under_community_q
 from jindu.people.tallies import decided_key
 
 AREA = "rehab"
 TAGS = frozenset({"people"})
 Values = dict[str, Number | None]
-COMMUNITY_KINDS = (Measure.Kind.COMMUNITY_DETOX, Measure.Kind.COMMUNITY_REHAB)
 
 
 # ------------------------------------------------------------------ shared pieces

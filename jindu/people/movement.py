@@ -35,6 +35,7 @@ from jindu.people.models import (
     TeamMember,
     Transfer,
 )
+from jindu.people.schedule import COMMUNITY_KINDS
 
 # Help-team roles tied to a place: when the person moves to a unit these members
 # cannot see, their membership ends and the receiving unit names new ones.
@@ -326,7 +327,7 @@ def record_moved_away(*, actor: Any, person: Person, moved_on: date) -> Person:
             }
         )
     measure = _running_measure(person, moved_on)
-    if measure is not None and measure.ended_on is None and measure.kind in services.COMMUNITY:
+    if measure is not None and measure.ended_on is None and measure.kind in COMMUNITY_KINDS:
         services.end_measure(
             actor=actor,
             measure=measure,

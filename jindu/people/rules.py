@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from django.utils.translation import gettext as _
 
 from jindu.people.models import Absence, FollowUpPolicy, Measure, Person, TeamMember
-from jindu.people.schedule import SCHEDULED_KINDS
+from jindu.people.schedule import COMMUNITY_KINDS
 
 # Passed as ``measure`` when the caller has not looked the measure up.
 _LOOK_UP: Any = object()
@@ -199,7 +199,7 @@ def flags_for(
         )
     absences = list(person.absences.defer("destination") if absences is None else absences)
     flags.absconded = any(not a.authorised and a.returned_on is None for a in absences)
-    if measure is None or measure.kind not in SCHEDULED_KINDS:
+    if measure is None or measure.kind not in COMMUNITY_KINDS:
         return flags
     if measure.report_in_date is None and not measure.ended_on:
         deadline = measure.decision_date + timedelta(days=policy.report_in_days)

@@ -24,7 +24,10 @@ from typing import NamedTuple
 
 from jindu.people.dates import add_months
 
-SCHEDULED_KINDS = ("community_detox", "community_rehab")
+# The community measures (社区戒毒, 社区康复): the kinds the law gives a report-in
+# period and a three-year term, and this module a follow-up schedule. Every module
+# asks this one tuple.
+COMMUNITY_KINDS = ("community_detox", "community_rehab")
 DEFAULT_INTERVALS = (1, 2, 3)
 
 

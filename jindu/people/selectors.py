@@ -26,7 +26,7 @@ from jindu.orgs.models import OrgUnit
 from jindu.people.dates import add_years
 from jindu.people.models import FollowUpPolicy, Measure, Person, TeamMember
 from jindu.people.rules import Flags, bulk_flags
-from jindu.people.schedule import SCHEDULED_KINDS
+from jindu.people.schedule import COMMUNITY_KINDS
 from jindu.people.status import annotate_status, lost_contact_q
 
 PAGE_SIZE = 50
@@ -95,10 +95,10 @@ def flag_q(flag: str, today: date, policy: FollowUpPolicy) -> Q:
         return Q(awaiting_report_since__lt=deadline_passed) & _alive_here()
     # The rules look at the latest measure (its kind is on the person) and call it
     # running until it is ended, whatever its planned end.
-    open_community = Measure.objects.filter(person=OuterRef("pk"), kind__in=SCHEDULED_KINDS).filter(
+    open_community = Measure.objects.filter(person=OuterRef("pk"), kind__in=COMMUNITY_KINDS).filter(
         Q(ended_on__isnull=True) | Q(ended_on__gt=today)
     )
-    under = Q(measure_kind__in=SCHEDULED_KINDS) & _alive_here()
+    under = Q(measure_kind__in=COMMUNITY_KINDS) & _alive_here()
     if flag == "team_incomplete":
         missing = Q()
         for role in TeamMember.REQUIRED:

@@ -26,6 +26,7 @@ from jindu.people import idnumber, tallies
 from jindu.people.bulk import FACT_FIELDS, MeasureDates, person_facts
 from jindu.people.dates import add_months
 from jindu.people.models import DrugTest, FollowUpPolicy, Measure, Person, Responsibility
+from jindu.people.schedule import COMMUNITY_KINDS
 
 PERSON_FIELDS = (
     "name",
@@ -72,7 +73,6 @@ MEASURE_FIELDS = (
 EXCLUSIVE = frozenset(
     {"community_detox", "community_rehab", "compulsory_isolation", "detention", "prison"}
 )
-COMMUNITY = frozenset({"community_detox", "community_rehab"})
 RESPONSIBLE_LEVELS = frozenset({"village", "grid"})
 
 
@@ -311,7 +311,7 @@ def _planned_end(values: dict[str, Any], policy: FollowUpPolicy) -> date | None:
     kind = values["kind"]
     anchor = (
         values.get("report_in_date")
-        if kind in COMMUNITY
+        if kind in COMMUNITY_KINDS
         else (values.get("start_date") or values.get("decision_date"))
     )
     term = values.get("term_months")
@@ -355,7 +355,7 @@ def add_measure(
         "end_reason": end_reason,
         "notes": notes,
     }
-    if kind in COMMUNITY and report_in_date and not start_date:
+    if kind in COMMUNITY_KINDS and report_in_date and not start_date:
         values["start_date"] = report_in_date
     values["planned_end"] = _planned_end(values, policy)
     errors = _measure_errors(person, values, policy, None, timezone.localdate())
@@ -382,7 +382,7 @@ def update_measure(*, actor: Any, measure: Measure, **changes: Any) -> Measure:
     before = snapshot(measure, MEASURE_FIELDS)
     values = {**before, **changes}
     if (
-        values["kind"] in COMMUNITY
+        values["kind"] in COMMUNITY_KINDS
         and values.get("report_in_date")
         and not values.get("start_date")
     ):

@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThan
 
 from jindu.people.dates import add_years
+from jindu.people.schedule import COMMUNITY_KINDS
 
 
 class Status(models.TextChoices):
@@ -41,7 +42,6 @@ KIND_STATUS = {
     "other": Status.TREATMENT,
 }
 UNDER_COMMUNITY = (Status.COMMUNITY_DETOX, Status.COMMUNITY_REHAB)
-COMMUNITY_KINDS = ("community_detox", "community_rehab")
 
 
 def status_on(person: Any, day: date, abstinence_years: int = 3) -> Status:

@@ -21,8 +21,8 @@ from typing import Any
 
 from jindu.demo import names
 from jindu.people.idnumber import check_char
+from jindu.people.schedule import COMMUNITY_KINDS
 
-COMMUNITY = frozenset({"community_detox", "community_rehab"})
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
@@ -187,8 +187,8 @@ class Generator:
         ended: date | None,
         reason: str,
     ) -> int:
-        start = report_in if kind in COMMUNITY else decision
-        anchor = report_in if kind in COMMUNITY else start
+        start = report_in if kind in COMMUNITY_KINDS else decision
+        anchor = report_in if kind in COMMUNITY_KINDS else start
         planned = add_months(anchor, term) if anchor and term else None
         plan.measures.append([kind, decision, report_in, start, term, planned, ended, reason])
         return len(plan.measures) - 1
@@ -250,17 +250,17 @@ class Generator:
             abstinent = draw < 0.69
             ended = today - days(rng.randint(1100, 3300) if abstinent else rng.randint(1, 1090))
             kind = "community_detox" if rng.random() < 0.7 else "compulsory_isolation"
-            months = 36 if kind in COMMUNITY else 24
+            months = 36 if kind in COMMUNITY_KINDS else 24
             anchor = add_months(ended, -months)
             if anchor < earliest + days(20):
                 anchor = earliest + days(20)
                 ended = add_months(anchor, months)
             if ended >= today:
                 ended = today - days(1)
-            report_in = anchor if kind in COMMUNITY else None
+            report_in = anchor if kind in COMMUNITY_KINDS else None
             decision = anchor - days(rng.randint(1, 14)) if report_in else anchor
             index = self._measure(plan, kind, decision, report_in, months, ended, "completed")
-            if kind in COMMUNITY:
+            if kind in COMMUNITY_KINDS:
                 self._follow_up(plan, index, anchor, ended, current=False)
             self._spot_tests(plan, ended, today, -1)
             first_measure = decision

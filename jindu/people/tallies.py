@@ -46,8 +46,8 @@ from jindu.people.models import (
     Responsibility,
     TeamMember,
 )
-from jindu.people.schedule import Cadence, Task, _intervals
-from jindu.people.status import COMMUNITY_KINDS, KIND_STATUS, Status
+from jindu.people.schedule import COMMUNITY_KINDS, Cadence, Task, _intervals
+from jindu.people.status import KIND_STATUS, Status
 
 SOURCE = "people"
 ONE_DAY = timedelta(days=1)

@@ -28,7 +28,7 @@ from jindu.core.roles import ADMIN_ROLES, Perm, roles_with
 from jindu.notifications.services import notify
 from jindu.people import tallies
 from jindu.people.models import Person, TeamMember
-from jindu.people.schedule import SCHEDULED_KINDS
+from jindu.people.schedule import COMMUNITY_KINDS
 
 Role = TeamMember.Role
 # Roles a platform account may fill; the others are people outside the platform.
@@ -232,7 +232,7 @@ def under_community_measure_q(day: date) -> Q:
     )
     return (
         running
-        & Q(measure_kind__in=SCHEDULED_KINDS)
+        & Q(measure_kind__in=COMMUNITY_KINDS)
         & Q(died_on__isnull=True, moved_away_on__isnull=True)
     )
 

@@ -47,6 +47,7 @@ from jindu.people.forms import (
 )
 from jindu.people.models import FollowUpPolicy, Measure, Person
 from jindu.people.rules import flags_for
+from jindu.people.schedule import COMMUNITY_KINDS
 from jindu.people.status import Status, status_on
 
 # More villages and grids than this in the user's subtree and the register form
@@ -386,7 +387,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _late_report_in(request: HttpRequest, measure: Measure) -> None:
     """Say so when a community measure was reported in after the legal deadline."""
-    if measure.kind not in services.COMMUNITY or measure.report_in_date is None:
+    if measure.kind not in COMMUNITY_KINDS or measure.report_in_date is None:
         return
     days = FollowUpPolicy.current().report_in_days
     deadline = measure.decision_date + timedelta(days=days)

@@ -57,7 +57,7 @@ from jindu.people.rules import (
     flags_for,
 )
 from jindu.people.schedule import (
-    SCHEDULED_KINDS,
+    COMMUNITY_KINDS,
     ScheduleState,
     Task,
     compute,
@@ -491,7 +491,7 @@ def _running_measures(community: Scope, today: date) -> dict[int, ListedMeasure]
     refused tests, which say whether its tests need decrypting)."""
     measures: dict[int, ListedMeasure] = {}
     for m in _select("measures", community, (), [today]):
-        if m[2] in SCHEDULED_KINDS:
+        if m[2] in COMMUNITY_KINDS:
             measures[m[1]] = ListedMeasure(*m)
     return measures
 
