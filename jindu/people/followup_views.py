@@ -37,6 +37,7 @@ from jindu.core.scoping import get_in_scope_or_404
 from jindu.orgs.forms import apply_errors
 from jindu.people import followup, worklist
 from jindu.people.dates import add_months
+from jindu.people.markup import badges
 from jindu.people.models import Absence, DrugTest, FollowUpPolicy, Measure, Person, Visit
 from jindu.people.rules import days_away, flags_for, is_running, measure_anchor, measure_until
 from jindu.people.schedule import (
@@ -159,10 +160,6 @@ _LINE_ICONS = {
 _LINE_ICON = "bi-calendar-check text-body-secondary"
 
 
-def _badges(labels: list[str], classes: str) -> str:
-    return "".join(f'<span class="badge {classes}">{escape(label)}</span>' for label in labels)
-
-
 def _status(row: worklist.Row, classes: str) -> str:
     if not row.status:
         return ""
@@ -185,7 +182,7 @@ def overdue_row_html(row: worklist.Row) -> SafeString:
     )
     flags = row.flag_labels
     flags_html = (
-        f"<div>{_badges(flags, 'text-bg-danger text-wrap me-1 mb-1')}</div>" if flags else ""
+        f"<div>{badges(flags, 'text-bg-danger text-wrap me-1 mb-1')}</div>" if flags else ""
     )
     return mark_safe(  # noqa: S308 - every value above is escaped
         f'\n<li class="list-group-item jd-overdue-row" data-person="{row.key}">\n'
@@ -213,7 +210,7 @@ def line_html(row: worklist.Row) -> SafeString:
         task = f'<div class="small{danger}">{escape(first.label)} {escape(first.text)}</div>'
     flags = ""
     if row.flags.needs_action:
-        flags = f"<div>{_badges(row.flag_labels, 'text-bg-danger text-wrap me-1')}</div>"
+        flags = f"<div>{badges(row.flag_labels, 'text-bg-danger text-wrap me-1')}</div>"
     return mark_safe(  # noqa: S308 - every value above is escaped
         '\n    <li class="list-group-item">\n'
         '      <div class="d-flex flex-wrap align-items-baseline gap-2">\n'
@@ -278,7 +275,7 @@ def card_html(
         tasks = f'\n    <ul class="list-unstyled mb-2 jd-tasks">\n      {items}\n    </ul>\n    '
     flags = row.flag_labels
     flags_html = (
-        f'<div class="mb-2">{_badges(flags, "text-bg-danger text-wrap me-1 mb-1")}</div>'
+        f'<div class="mb-2">{badges(flags, "text-bg-danger text-wrap me-1 mb-1")}</div>'
         if flags
         else ""
     )

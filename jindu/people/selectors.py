@@ -93,13 +93,13 @@ def flag_q(flag: str, today: date, policy: FollowUpPolicy) -> Q:
         # one, neither reported in to nor ended, decided more than the period ago.
         deadline_passed = today - timedelta(days=policy.report_in_days)
         return Q(awaiting_report_since__lt=deadline_passed) & _alive_here()
-    # The rules look at the latest measure (its kind is on the person) and call it
-    # running until it is ended, whatever its planned end.
-    open_community = Measure.objects.filter(person=OuterRef("pk"), kind__in=COMMUNITY_KINDS).filter(
-        Q(ended_on__isnull=True) | Q(ended_on__gt=today)
-    )
-    under = Q(measure_kind__in=COMMUNITY_KINDS) & _alive_here()
     if flag == "team_incomplete":
+        # The rules look at the latest measure (its kind is on the person) and call it
+        # running until it is ended, whatever its planned end.
+        open_community = Measure.objects.filter(
+            person=OuterRef("pk"), kind__in=COMMUNITY_KINDS
+        ).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=today))
+        under = Q(measure_kind__in=COMMUNITY_KINDS) & _alive_here()
         missing = Q()
         for role in TeamMember.REQUIRED:
             present = TeamMember.objects.filter(

@@ -45,6 +45,7 @@ from jindu.people.forms import (
     RevealForm,
     apply_errors,
 )
+from jindu.people.markup import badges
 from jindu.people.models import FollowUpPolicy, Measure, Person
 from jindu.people.rules import flags_for
 from jindu.people.schedule import COMMUNITY_KINDS
@@ -96,10 +97,6 @@ def _list_state(request: HttpRequest) -> tuple[ListFilterForm, selectors.PersonF
     return form, form.to_filter()
 
 
-def _badges(labels: list[str], classes: str) -> str:
-    return "".join(f'<span class="badge {classes}">{escape(label)}</span>' for label in labels)
-
-
 def _register_row_html(row: dict[str, Any], years_old: str) -> SafeString:
     """One person's row of the register list. Drawn here rather than by the template,
     as the rows of the worklists are (``followup_views``): fifty rows of a dozen
@@ -111,7 +108,7 @@ def _register_row_html(row: dict[str, Any], years_old: str) -> SafeString:
     badge = f'badge {row["status_class"]}">{escape(row["status"].label)}</span>'
     flags = row["flags"]
     folded_flags = (
-        f'<div class="d-md-none">{_badges(flags, "text-bg-warning text-wrap me-1")}</div>'
+        f'<div class="d-md-none">{badges(flags, "text-bg-warning text-wrap me-1")}</div>'
         if flags
         else ""
     )
@@ -132,7 +129,7 @@ def _register_row_html(row: dict[str, Any], years_old: str) -> SafeString:
         f'        <td class="d-none d-md-table-cell">{unit}</td>\n'
         f'        <td class="d-none d-md-table-cell"><span class="{badge}</td>\n'
         '        <td class="d-none d-md-table-cell">'
-        f"{_badges(flags, 'text-bg-warning text-wrap me-1 mb-1')}</td>\n"
+        f"{badges(flags, 'text-bg-warning text-wrap me-1 mb-1')}</td>\n"
         f'        <td class="d-none d-md-table-cell text-nowrap small">{contact}</td>\n'
         "      </tr>"
     )
